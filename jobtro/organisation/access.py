@@ -1,0 +1,150 @@
+"""Who sees what. The one place that decides it (DESIGN.md, "Who uses it"); every view asks here.
+
+| role                       | sees                                                                  |
+|----------------------------|-----------------------------------------------------------------------|
+| caseworker                 | their own current caseload, identifiable; their municipality's org    |
+| key person / team leader   | their municipality's organisation and aggregates; no single citizen   |
+| municipal data manager     | their municipality's citizens, identifiable; no belief answers        |
+| researcher                 | everything, pseudonymised: never a CPR number or a name; the audit log|
+| administrator              | users and settings (organisation, staff), the audit log; no citizens  |
+| no role ("outsider")       | nothing beyond their own home page                                    |
+
+Scoping functions return querysets so views can filter further; an object outside the user's scope
+is a 404 (its existence is not revealed), a view the user's roles never allow is a 403.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterable
+from functools import reduce
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+
+from jobtro.measurement.models import Citizen
+from jobtro.organisation.models import MUNICIPAL_ROLES, Membership, Municipality, Role, Staff, Unit
+
+AnyUser = Staff | AnonymousUser
+
+
+def memberships(user: AnyUser) -> list[Membership]:
+    """The user's active role memberships, computed once per user object (i.e. per request)."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    cached: list[Membership] | None = getattr(user, "_jobtro_memberships", None)
+    if cached is None:
+        cached = list(Membership.objects.active().filter(staff=user).select_related("municipality", "unit"))
+        user._jobtro_memberships = cached  # type: ignore[union-attr]
+    return cached
+
+
+def roles(user: AnyUser) -> frozenset[Role]:
+    return frozenset(Role(m.role) for m in memberships(user))
+
+
+def has_role(user: AnyUser, *wanted: Role) -> bool:
+    return not roles(user).isdisjoint(wanted)
+
+
+def is_researcher(user: AnyUser) -> bool:
+    return has_role(user, Role.RESEARCHER)
+
+
+def is_administrator(user: AnyUser) -> bool:
+    return has_role(user, Role.ADMINISTRATOR)
+
+
+def municipality_codes(user: AnyUser, among: Iterable[Role] = MUNICIPAL_ROLES) -> set[str]:
+    """Municipalities in which the user holds one of the given municipal roles."""
+    wanted = set(among)
+    return {m.municipality_id for m in memberships(user) if m.role in wanted and m.municipality_id}
+
+
+def _sees_whole_organisation(user: AnyUser) -> bool:
+    return has_role(user, Role.RESEARCHER, Role.ADMINISTRATOR)
+
+
+# --- organisation ---------------------------------------------------------------------------------
+
+def can_view_project(user: AnyUser) -> bool:
+    return bool(roles(user))
+
+
+def municipalities(user: AnyUser) -> QuerySet[Municipality]:
+    if _sees_whole_organisation(user):
+        return Municipality.objects.all()
+    return Municipality.objects.filter(code__in=municipality_codes(user))
+
+
+def units(user: AnyUser) -> QuerySet[Unit]:
+    if _sees_whole_organisation(user):
+        return Unit.objects.all()
+    return Unit.objects.filter(municipality__code__in=municipality_codes(user))
+
+
+def staff(user: AnyUser) -> QuerySet[Staff]:
+    """Staff the user may see listed: colleagues in their municipalities; everyone for the centre."""
+    if _sees_whole_organisation(user):
+        return Staff.objects.all()
+    codes = municipality_codes(user)
+    if not codes:
+        return Staff.objects.none()
+    active = Membership.objects.active().filter(municipality__code__in=codes)
+    return Staff.objects.filter(pk__in=active.values("staff_id"))
+
+
+def memberships_visible(user: AnyUser) -> QuerySet[Membership]:
+    """Active role memberships the user may see: those in their municipalities, or all of them."""
+    active = Membership.objects.active()
+    if _sees_whole_organisation(user):
+        return active
+    return active.filter(municipality__code__in=municipality_codes(user))
+
+
+# --- citizens -------------------------------------------------------------------------------------
+
+def identifiable_citizens(user: AnyUser) -> QuerySet[Citizen]:
+    """Citizens whose name and CPR number the user may see: a caseworker's current caseload and the
+    citizens of a data manager's municipality. Researchers never appear here."""
+    parts: list[Q] = []
+    if has_role(user, Role.CASEWORKER):
+        parts.append(Q(assignments__caseworker=user, assignments__end__isnull=True))
+    managed = municipality_codes(user, among=[Role.DATA_MANAGER])
+    if managed:
+        parts.append(Q(municipality__code__in=managed))
+    if not parts:
+        return Citizen.objects.none()
+    return Citizen.objects.filter(reduce(operator.or_, parts)).distinct()
+
+
+def pseudonymised_citizens(user: AnyUser) -> QuerySet[Citizen]:
+    """Citizens the user may see by pseudonym only (researchers: all of them)."""
+    if is_researcher(user):
+        return Citizen.objects.all()
+    return Citizen.objects.none()
+
+
+def can_list_citizens(user: AnyUser) -> bool:
+    return has_role(user, Role.CASEWORKER, Role.DATA_MANAGER, Role.RESEARCHER)
+
+
+def sees_identities(user: AnyUser) -> bool:
+    """Whether citizen pages show names and CPR numbers to this user (never for researchers).
+
+    A user who is both researcher and caseworker sees identities only through the caseworker role's
+    scope; pages for such users show the identifiable view of what that scope allows.
+    """
+    return has_role(user, Role.CASEWORKER, Role.DATA_MANAGER)
+
+
+# --- audit log and aggregates ----------------------------------------------------------------------
+
+def can_view_audit_log(user: AnyUser) -> bool:
+    # Researchers run the project; administrators answer for the system's security.
+    return has_role(user, Role.RESEARCHER, Role.ADMINISTRATOR)
+
+
+def aggregates_unsuppressed(user: AnyUser) -> bool:
+    """Researchers see small cells; everyone else gets disclosure control (reports.disclosure)."""
+    return is_researcher(user)

@@ -1,0 +1,16 @@
+from django.http import HttpRequest
+
+from jobtro.organisation import access
+
+
+def roles(request: HttpRequest) -> dict[str, object]:
+    """What the navigation needs to know; the views still check for themselves."""
+    user = request.user
+    return {
+        "nav": {
+            "project": access.can_view_project(user),
+            "citizens": access.can_list_citizens(user),
+            "audit": access.can_view_audit_log(user),
+            "admin": access.is_administrator(user) and user.is_staff,
+        }
+    }

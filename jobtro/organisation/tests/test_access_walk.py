@@ -1,0 +1,161 @@
+"""Walks every URL as every persona and checks exactly the allowed access (200 / 403 / 404 /
+redirect), and that lists carry no foreign rows. A new URL fails this test until it is added to
+EXPECTED - so no view can slip in without an access decision."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from jobtro.testing import PersonaTestCase
+
+PERSONAS = [
+    "caseworker_a", "caseworker_b", "team_leader", "key_person",
+    "data_manager_y", "researcher", "administrator", "outsider", "anonymous",
+]
+WITH_ROLE = [p for p in PERSONAS if p not in ("outsider", "anonymous")]
+IN_X = ["caseworker_a", "caseworker_b", "team_leader", "key_person"]
+
+
+def _expect(default: int, anonymous: int = 302, **overrides: int) -> dict[str, int]:
+    table = {p: default for p in PERSONAS}
+    table["anonymous"] = anonymous
+    table.update(overrides)
+    return table
+
+
+def _roles_only(**overrides: int) -> dict[str, int]:
+    return _expect(200, outsider=403, **overrides)
+
+
+# (url name, case label, how to build the URL from the test case, expected status per persona)
+Case = tuple[str, str, Callable[["AccessWalkTest"], str], dict[str, int]]
+EXPECTED: list[Case] = [
+    ("home", "", lambda t: reverse("home"), _expect(200)),
+    ("login", "", lambda t: reverse("login"), _expect(302, anonymous=200)),
+    # Logging out is POST only; a GET is refused for everyone.
+    ("logout", "", lambda t: reverse("logout"), _expect(405, anonymous=405)),
+    # A GET changes nothing and sends the visitor back (the switch itself is a POST form).
+    ("set_language", "", lambda t: reverse("set_language"), _expect(302, anonymous=302)),
+    ("project", "", lambda t: reverse("project"), _roles_only()),
+    ("municipality_list", "", lambda t: reverse("municipality_list"), _roles_only()),
+    ("municipality_detail", "X", lambda t: reverse("municipality_detail", args=[t.x.code]),
+     _roles_only(data_manager_y=404)),
+    ("municipality_detail", "Y", lambda t: reverse("municipality_detail", args=[t.y.code]),
+     _roles_only(**dict.fromkeys(IN_X, 404))),
+    ("municipality_detail", "unknown", lambda t: reverse("municipality_detail", args=["9999"]),
+     _roles_only(**dict.fromkeys(WITH_ROLE, 404))),
+    ("unit_detail", "team in X", lambda t: reverse("unit_detail", args=[t.team_x1.pk]),
+     _roles_only(data_manager_y=404)),
+    ("unit_detail", "team in Y", lambda t: reverse("unit_detail", args=[t.team_y1.pk]),
+     _roles_only(**dict.fromkeys(IN_X, 404))),
+    ("staff_list", "", lambda t: reverse("staff_list"), _roles_only()),
+    ("citizen_list", "", lambda t: reverse("citizen_list"),
+     _expect(403, caseworker_a=200, caseworker_b=200, data_manager_y=200, researcher=200)),
+    ("citizen_detail", "A's citizen", lambda t: reverse("citizen_detail", args=[t.citizen_a.pseudonym]),
+     _expect(403, caseworker_a=200, caseworker_b=404, data_manager_y=404, researcher=200)),
+    ("citizen_detail", "moved from A to B", lambda t: reverse("citizen_detail", args=[t.citizen_moved.pseudonym]),
+     _expect(403, caseworker_a=404, caseworker_b=200, data_manager_y=404, researcher=200)),
+    ("citizen_detail", "citizen in Y", lambda t: reverse("citizen_detail", args=[t.citizen_y.pseudonym]),
+     _expect(403, caseworker_a=404, caseworker_b=404, data_manager_y=200, researcher=200)),
+    ("audit_log", "", lambda t: reverse("audit_log"), _expect(403, researcher=200, administrator=200)),
+]
+
+
+def _named_patterns(patterns: list[URLPattern | URLResolver], prefix: str = "") -> set[str]:
+    names: set[str] = set()
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            if p.namespace == "admin":
+                continue  # the admin is walked separately below
+            names |= _named_patterns(p.url_patterns, prefix)
+        elif p.name:
+            names.add(p.name)
+    return names
+
+
+class AccessWalkTest(PersonaTestCase):
+    def _get(self, persona: str, url: str) -> int:
+        self.client.logout()
+        if persona != "anonymous":
+            self.login(persona)
+        return self.client.get(url).status_code
+
+    def test_it_has_an_expectation_for_every_url(self) -> None:
+        self.assertEqual(_named_patterns(get_resolver().url_patterns), {name for name, *_ in EXPECTED})
+
+    def test_it_gives_every_persona_exactly_the_allowed_access(self) -> None:
+        failures = []
+        for name, label, build, expected in EXPECTED:
+            url = build(self)
+            for persona in PERSONAS:
+                got = self._get(persona, url)
+                if got != expected[persona]:
+                    failures.append(f"{name} {label} ({url}) as {persona}: got {got}, expected {expected[persona]}")
+        self.assertEqual(failures, [])
+
+    def test_it_opens_the_admin_to_administrators_only(self) -> None:
+        urls = [reverse("admin:index")] + [
+            reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+            for model in admin.site._registry
+        ]
+        for url in urls:
+            for persona in PERSONAS:
+                got = self._get(persona, url)
+                want = 200 if persona == "administrator" else 302
+                self.assertEqual(got, want, f"{url} as {persona}")
+
+
+class NoForeignRowsTest(PersonaTestCase):
+    def _page(self, persona: str, name: str) -> str:
+        self.login(persona)
+        response = self.client.get(reverse(name))
+        self.assertEqual(response.status_code, 200)
+        return response.content.decode()
+
+    def test_it_lists_only_own_municipalities(self) -> None:
+        for persona in IN_X:
+            page = self._page(persona, "municipality_list")
+            self.assertIn("Silkeborg", page)
+            self.assertNotIn("Odder", page)
+        page = self._page("data_manager_y", "municipality_list")
+        self.assertIn("Odder", page)
+        self.assertNotIn("Silkeborg", page)
+
+    def test_it_lists_only_colleagues_in_own_municipality(self) -> None:
+        page = self._page("caseworker_a", "staff_list")
+        self.assertIn("Caseworker_B", page)
+        self.assertNotIn("Caseworker_Y", page)
+        page = self._page("data_manager_y", "staff_list")
+        self.assertIn("Caseworker_Y", page)
+        self.assertNotIn("Caseworker_A", page)
+
+    def test_it_lists_a_caseworkers_own_current_caseload_only(self) -> None:
+        page = self._page("caseworker_a", "citizen_list")
+        self.assertIn("Anna Andersen", page)
+        self.assertIn("Bo Berg", page)
+        for foreign in ("Carl Clausen", "Dorte Dahl", "Erik Eriksen"):
+            self.assertNotIn(foreign, page)
+        self.assertNotIn("010190-1235", page, "caseworkers see name and birth date, not the CPR number")
+
+    def test_it_lists_a_data_managers_municipality_only(self) -> None:
+        page = self._page("data_manager_y", "citizen_list")
+        self.assertIn("Dorte Dahl", page)
+        self.assertIn("040475-1238", page)
+        for foreign in ("Anna Andersen", "Bo Berg", "Carl Clausen", "Erik Eriksen"):
+            self.assertNotIn(foreign, page)
+
+    def test_it_never_shows_a_researcher_a_name_or_cpr_number(self) -> None:
+        self.login("researcher")
+        citizens = [self.citizen_a, self.citizen_a2, self.citizen_b, self.citizen_y, self.citizen_moved]
+        pages = [self.client.get(reverse("citizen_list")).content.decode()]
+        pages += [self.client.get(reverse("citizen_detail", args=[c.pseudonym])).content.decode() for c in citizens]
+        secrets = ["Anna", "Andersen", "Bo Berg", "Carl", "Dorte", "Erik", "0101901235", "010190-1235",
+                   "040475-1238", "0404751238", "0505701239"]
+        for page in pages:
+            for secret in secrets:
+                self.assertNotIn(secret, page)
+        for c in citizens:
+            self.assertIn(c.pseudonym, pages[0])

@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from jobtro.audit import views as audit_views
+from jobtro.measurement import views as measurement_views
+from jobtro.organisation import views as organisation_views
+from jobtro.reports import views as report_views
+
+urlpatterns = [
+    path("", report_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("project/", organisation_views.project, name="project"),
+    path("municipalities/", organisation_views.municipality_list, name="municipality_list"),
+    path("municipalities/<str:code>/", organisation_views.municipality_detail, name="municipality_detail"),
+    path("units/<int:pk>/", organisation_views.unit_detail, name="unit_detail"),
+    path("staff/", organisation_views.staff_list, name="staff_list"),
+    path("citizens/", measurement_views.citizen_list, name="citizen_list"),
+    path("citizens/<str:pseudonym>/", measurement_views.citizen_detail, name="citizen_detail"),
+    path("audit/", audit_views.audit_log, name="audit_log"),
+    path("admin/", admin.site.urls),
+]
