@@ -23,7 +23,7 @@ VAR_DIR = Path(os.environ.get("JOBTRO_VAR_DIR", BASE_DIR / "var"))
 
 # Development-only secrets, used when JOBTRO_DEBUG is on and the real ones are not set. They are
 # public (they are in this file), so a non-debug start refuses to run without real ones.
-_DEV_SECRET_KEY = "jobtro-dev-only-not-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+_DEV_SECRET_KEY = "jobtro-dev-only-not-secret-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105 - public on purpose, debug only
 _DEV_PSEUDONYM_KEY = "jobtro-dev-only-pseudonym-key-not-secret-0123456789"
 _DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktam9idHJvLWVuY3J5cHRpb24ta2V5ISE="  # base64 of 32 bytes
 
@@ -75,7 +75,9 @@ def _settings() -> dict[str, Any]:
         "JOBTRO_DISCLOSURE_THRESHOLD": env.env_int("JOBTRO_DISCLOSURE_THRESHOLD", 5, min=1, max=100),
         "EMAIL_BACKEND": env.env_str(
             "EMAIL_BACKEND",
-            "django.core.mail.backends.console.EmailBackend" if debug else "django.core.mail.backends.smtp.EmailBackend",
+            "django.core.mail.backends.console.EmailBackend"
+            if debug
+            else "django.core.mail.backends.smtp.EmailBackend",
         ),
         "EMAIL_HOST": env.env_str("EMAIL_HOST", "localhost"),
         "EMAIL_PORT": env.env_int("EMAIL_PORT", 25, min=1, max=65535),

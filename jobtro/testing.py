@@ -15,7 +15,7 @@ from jobtro.measurement.identity import seal
 from jobtro.measurement.models import CaseworkerAssignment, Citizen
 from jobtro.organisation.models import Membership, Municipality, Participation, Project, Role, Staff, Unit
 
-PASSWORD = "test-password-123"
+PASSWORD = "test-password-123"  # noqa: S105 - test fixture
 START = date(2025, 1, 6)
 
 
@@ -56,8 +56,13 @@ class PersonaTestCase(TestCase):
         cls.centre_y = Unit.objects.create(municipality=cls.y, kind=Unit.Kind.JOB_CENTRE, name="Jobcenter Odder")
         cls.team_y1 = Unit.objects.create(municipality=cls.y, parent=cls.centre_y, kind=Unit.Kind.TEAM, name="Team 1")
 
-        def person(username: str, role: Role | None, municipality: Municipality | None = None,
-                   unit: Unit | None = None, **extra: object) -> Staff:
+        def person(
+            username: str,
+            role: Role | None,
+            municipality: Municipality | None = None,
+            unit: Unit | None = None,
+            **extra: object,
+        ) -> Staff:
             user = Staff.objects.create_user(username=username, password=PASSWORD, first_name=username.title(), **extra)
             if role is not None:
                 Membership.objects.create(staff=user, role=role, municipality=municipality, unit=unit, start=START)

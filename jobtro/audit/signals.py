@@ -45,7 +45,9 @@ def _remember_old(sender: type[models.Model], instance: models.Model, raw: bool 
 
 
 @receiver(post_save)
-def _log_save(sender: type[models.Model], instance: models.Model, created: bool, raw: bool = False, **kwargs: Any) -> None:
+def _log_save(
+    sender: type[models.Model], instance: models.Model, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
     if raw or not _audited(sender):
         return
     if created:
@@ -86,7 +88,9 @@ def _log_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: A
 
 
 @receiver(user_login_failed)
-def _log_login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
+def _log_login_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
     ip = client_ip(request) if request is not None else None
     # The attempted username is kept (it is how brute force shows); the password never is.
     record(

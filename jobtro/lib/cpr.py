@@ -133,9 +133,7 @@ def parse(value: str) -> CPR:
         born = date(base + yy, mm, dd)
     except ValueError:
         raise CPRError("date", "the first six digits are not a date", str(value)) from None
-    return CPR(
-        number=number, birth_date=born, female=int(number[9]) % 2 == 0, modulus11_ok=modulus11_ok(number)
-    )
+    return CPR(number=number, birth_date=born, female=int(number[9]) % 2 == 0, modulus11_ok=modulus11_ok(number))
 
 
 def is_valid(value: str) -> bool:

@@ -59,9 +59,7 @@ def _raw_key(key: object) -> bytes:
     # Checked strictly up front: base64 decoding in the standard library (and so in Fernet) silently
     # skips characters outside the alphabet, which would let a mangled key through.
     if _KEY_PATTERN.fullmatch(key.strip()) is None:
-        raise ValueError(
-            "must be 32 bytes encoded as urlsafe base64 (44 characters), as generate_key() makes"
-        )
+        raise ValueError("must be 32 bytes encoded as urlsafe base64 (44 characters), as generate_key() makes")
     return urlsafe_b64decode(key.strip())
 
 
@@ -210,13 +208,9 @@ class FieldCipher:
             try:
                 return data.decode("utf-8")
             except UnicodeDecodeError:
-                raise DecryptionError(
-                    "decrypted data is not UTF-8 text; not a token from encrypt()"
-                ) from None
+                raise DecryptionError("decrypted data is not UTF-8 text; not a token from encrypt()") from None
         if ident in self._fernets:
-            raise DecryptionError(
-                f"token for key id {ident} fails authentication: it was altered or truncated"
-            )
+            raise DecryptionError(f"token for key id {ident} fails authentication: it was altered or truncated")
         raise DecryptionError(
             f"no configured key fits this token: it names key id {ident}, the configured key ids are "
             f"{', '.join(self._ids)} (was its key removed from the list too early?)"

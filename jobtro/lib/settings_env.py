@@ -174,9 +174,7 @@ def env_secret(name: str, default: str | None = None) -> str | None:
     if path_text is None:
         return default
     if not path_text.strip():
-        raise SettingError(
-            file_var, f"{file_var} is set but empty; expected the path of a file holding {name}"
-        )
+        raise SettingError(file_var, f"{file_var} is set but empty; expected the path of a file holding {name}")
     path = Path(path_text)
     try:
         content = path.read_text(encoding="utf-8")
@@ -192,9 +190,7 @@ def env_secret(name: str, default: str | None = None) -> str | None:
         ) from None
     secret = content.rstrip("\r\n")
     if not secret:
-        raise SettingError(
-            file_var, f"{file_var} names {path_text!r}, which is empty; expected the secret {name}"
-        )
+        raise SettingError(file_var, f"{file_var} names {path_text!r}, which is empty; expected the secret {name}")
     return secret
 
 

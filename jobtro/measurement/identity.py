@@ -90,7 +90,9 @@ def reveal(user: AnyUser, citizens: Sequence[Citizen], *, purpose: str) -> dict[
     out: dict[int, Identity] = {}
     for citizen in citizens:
         cpr = parse(box.decrypt(citizen.cpr_encrypted))
-        out[citizen.pk] = Identity(cpr=cpr.formatted, name=box.decrypt(citizen.name_encrypted), birth_date=cpr.birth_date.isoformat())
+        out[citizen.pk] = Identity(
+            cpr=cpr.formatted, name=box.decrypt(citizen.name_encrypted), birth_date=cpr.birth_date.isoformat()
+        )
     record_reads(citizens, purpose=purpose)
     return out
 

@@ -50,7 +50,9 @@ class CaseworkerAssignment(models.Model):
     A new row for the same citizen is a caseworker change.
     """
 
-    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("citizen"))
+    citizen = models.ForeignKey(
+        Citizen, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("citizen")
+    )
     caseworker = models.ForeignKey(
         Staff, on_delete=models.PROTECT, related_name="caseload_assignments", verbose_name=_("caseworker")
     )
@@ -64,7 +66,9 @@ class CaseworkerAssignment(models.Model):
         verbose_name = _("caseworker assignment")
         verbose_name_plural = _("caseworker assignments")
         constraints = [
-            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gt=models.F("start")), name="assignment_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gt=models.F("start")), name="assignment_end_after_start"
+            ),
             # At most one current caseworker per citizen.
             models.UniqueConstraint(fields=["citizen"], condition=Q(end__isnull=True), name="assignment_one_current"),
         ]

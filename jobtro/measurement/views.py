@@ -41,10 +41,14 @@ def citizen_detail(request: HttpRequest, pseudonym: str) -> HttpResponse:
     if not access.can_list_citizens(user):
         raise PermissionDenied
     if access.sees_identities(user):
-        citizen = get_object_or_404(access.identifiable_citizens(user).select_related("municipality"), pseudonym=pseudonym)
+        citizen = get_object_or_404(
+            access.identifiable_citizens(user).select_related("municipality"), pseudonym=pseudonym
+        )
         who = identity.reveal(user, [citizen], purpose="citizen page")[citizen.pk]
     else:
-        citizen = get_object_or_404(access.pseudonymised_citizens(user).select_related("municipality"), pseudonym=pseudonym)
+        citizen = get_object_or_404(
+            access.pseudonymised_citizens(user).select_related("municipality"), pseudonym=pseudonym
+        )
         who = None
     assignments = citizen.assignments.select_related("caseworker").order_by("start")
     return render(

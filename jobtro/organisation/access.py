@@ -67,6 +67,7 @@ def _sees_whole_organisation(user: AnyUser) -> bool:
 
 # --- organisation ---------------------------------------------------------------------------------
 
+
 def can_view_project(user: AnyUser) -> bool:
     return bool(roles(user))
 
@@ -104,6 +105,7 @@ def memberships_visible(user: AnyUser) -> QuerySet[Membership]:
 
 # --- citizens -------------------------------------------------------------------------------------
 
+
 def identifiable_citizens(user: AnyUser) -> QuerySet[Citizen]:
     """Citizens whose name and CPR number the user may see: a caseworker's current caseload and the
     citizens of a data manager's municipality. Researchers never appear here."""
@@ -139,6 +141,7 @@ def sees_identities(user: AnyUser) -> bool:
 
 
 # --- audit log and aggregates ----------------------------------------------------------------------
+
 
 def can_view_audit_log(user: AnyUser) -> bool:
     # Researchers run the project; administrators answer for the system's security.

@@ -25,7 +25,7 @@ from jobtro.organisation.models import Membership, Municipality, Participation, 
 from jobtro.stats.simulate import Simulation, demo_config, simulate
 
 PROJECT_NAME = "Troen på borgernes jobchance"
-DEMO_PASSWORD = "jobtro-demo"  # printed by `make demo`; demo databases only
+DEMO_PASSWORD = "jobtro-demo"  # noqa: S105 - printed by `make demo`; demo databases only
 
 
 @dataclass(frozen=True)
@@ -207,8 +207,9 @@ def _create_demo_logins(
     demo_caseworker.save()
 
     def person(username: str, first_name: str, last_name: str, **extra: object) -> Staff:
-        user = Staff(username=username, first_name=first_name, last_name=last_name,
-                     email=f"{username}@demo.jobtro.dk", **extra)
+        user = Staff(
+            username=username, first_name=first_name, last_name=last_name, email=f"{username}@demo.jobtro.dk", **extra
+        )
         user.set_password(DEMO_PASSWORD)
         user.save()
         return user

@@ -123,17 +123,25 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
 class Membership(models.Model):
     """A staff member holds a role, in a municipality (and optionally a unit), for a period."""
 
-    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("staff member"))
+    staff = models.ForeignKey(
+        Staff, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("staff member")
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships",
+        Municipality,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="memberships",
         verbose_name=_("municipality"),
     )
     unit = models.ForeignKey(
         Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships", verbose_name=_("unit")
     )
     start = models.DateField(_("start"), default=timezone.localdate)
-    end = models.DateField(_("end"), null=True, blank=True, help_text=_("First day without the role; empty while it lasts."))
+    end = models.DateField(
+        _("end"), null=True, blank=True, help_text=_("First day without the role; empty while it lasts.")
+    )
 
     objects = MembershipQuerySet.as_manager()
 
@@ -148,7 +156,11 @@ class Membership(models.Model):
             models.CheckConstraint(
                 condition=(
                     Q(role__in=[r.value for r in MUNICIPAL_ROLES], municipality__isnull=False)
-                    | Q(role__in=[Role.RESEARCHER.value, Role.ADMINISTRATOR.value], municipality__isnull=True, unit__isnull=True)
+                    | Q(
+                        role__in=[Role.RESEARCHER.value, Role.ADMINISTRATOR.value],
+                        municipality__isnull=True,
+                        unit__isnull=True,
+                    )
                 ),
                 name="membership_scope_fits_role",
             ),
@@ -212,7 +224,9 @@ class Project(models.Model):
 class Participation(models.Model):
     """A municipality takes part in a project from ``joined`` until (not including) ``left``."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="participations", verbose_name=_("project"))
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="participations", verbose_name=_("project")
+    )
     municipality = models.ForeignKey(
         Municipality, on_delete=models.PROTECT, related_name="participations", verbose_name=_("municipality")
     )
@@ -225,7 +239,9 @@ class Participation(models.Model):
         verbose_name_plural = _("participations")
         constraints = [
             models.UniqueConstraint(fields=["project", "municipality"], name="participation_once_per_project"),
-            models.CheckConstraint(condition=Q(left__isnull=True) | Q(left__gt=models.F("joined")), name="participation_left_after_joined"),
+            models.CheckConstraint(
+                condition=Q(left__isnull=True) | Q(left__gt=models.F("joined")), name="participation_left_after_joined"
+            ),
         ]
 
     def __str__(self) -> str:

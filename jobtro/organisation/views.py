@@ -67,9 +67,7 @@ def municipality_detail(request: HttpRequest, code: str) -> HttpResponse:
     _require_role(request)
     municipality = get_object_or_404(access.municipalities(request.user), code=code)
     units = list(access.units(request.user).filter(municipality=municipality))
-    staff_per_unit = Counter(
-        Membership.objects.active().filter(unit__in=units).values_list("unit_id", flat=True)
-    )
+    staff_per_unit = Counter(Membership.objects.active().filter(unit__in=units).values_list("unit_id", flat=True))
     tree = [(unit, depth, staff_per_unit.get(unit.pk, 0)) for unit, depth in _tree(units)]
     participations = municipality.participations.select_related("project")
     return render(

@@ -863,7 +863,7 @@ def _run(
             b_wave.append(np.full(len(rated), t // config.wave_every_weeks, dtype=np.int64))
             b_val.append(belief[rated].copy())
             b_dk.append(dont_know[rated])
-        log_hazard = beta_b * (belief - 3) + general_term[cw] * 0.9 + beta_c * changed + cit.prognosis
+        log_hazard = beta_b * (belief - 3) + general_term[cw] + beta_c * changed + cit.prognosis
         rate = config.baseline_weekly_hazard * np.exp(log_hazard)
         if t == 0:
             q = _calibrate_change_probability(rate, can_change, config.weeks, config.caseworker_change_share)

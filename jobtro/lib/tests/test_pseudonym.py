@@ -51,9 +51,7 @@ def test_depends_on_the_namespace(pseudonymiser: Pseudonymiser) -> None:
 
 def test_namespaces_cannot_be_shifted_into_the_value() -> None:
     # ("cpr", "x-1") and ("cpr-x", "1") must not hash the same bytes.
-    assert Pseudonymiser(KEY, namespace="a").pseudonym("bc") != Pseudonymiser(KEY, namespace="ab").pseudonym(
-        "c"
-    )
+    assert Pseudonymiser(KEY, namespace="a").pseudonym("bc") != Pseudonymiser(KEY, namespace="ab").pseudonym("c")
 
 
 def test_differs_from_a_plain_hash(pseudonymiser: Pseudonymiser) -> None:

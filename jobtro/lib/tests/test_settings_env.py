@@ -192,9 +192,7 @@ def test_env_secret_from_file_strips_trailing_newlines(
     assert env_secret(VAR, "unused") == SECRET
 
 
-def test_env_secret_keeps_inner_and_leading_whitespace(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_env_secret_keeps_inner_and_leading_whitespace(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     path = tmp_path / "secret"
     path.write_text(" a b\n", encoding="utf-8")
     monkeypatch.setenv(f"{VAR}_FILE", str(path))
@@ -328,9 +326,7 @@ def test_postgres_ipv6_host() -> None:
 
 
 def test_postgres_query_goes_into_options() -> None:
-    entry = parse_database_url(
-        "postgres://u:p@h/db?sslmode=require&connect_timeout=10&application_name=jobtro%20web"
-    )
+    entry = parse_database_url("postgres://u:p@h/db?sslmode=require&connect_timeout=10&application_name=jobtro%20web")
     assert entry["OPTIONS"] == {
         "sslmode": "require",
         "connect_timeout": "10",

@@ -12,8 +12,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from jobtro.testing import PersonaTestCase
 
 PERSONAS = [
-    "caseworker_a", "caseworker_b", "team_leader", "key_person",
-    "data_manager_y", "researcher", "administrator", "outsider", "anonymous",
+    "caseworker_a",
+    "caseworker_b",
+    "team_leader",
+    "key_person",
+    "data_manager_y",
+    "researcher",
+    "administrator",
+    "outsider",
+    "anonymous",
 ]
 WITH_ROLE = [p for p in PERSONAS if p not in ("outsider", "anonymous")]
 IN_X = ["caseworker_a", "caseworker_b", "team_leader", "key_person"]
@@ -41,25 +48,61 @@ EXPECTED: list[Case] = [
     ("set_language", "", lambda t: reverse("set_language"), _expect(302, anonymous=302)),
     ("project", "", lambda t: reverse("project"), _roles_only()),
     ("municipality_list", "", lambda t: reverse("municipality_list"), _roles_only()),
-    ("municipality_detail", "X", lambda t: reverse("municipality_detail", args=[t.x.code]),
-     _roles_only(data_manager_y=404)),
-    ("municipality_detail", "Y", lambda t: reverse("municipality_detail", args=[t.y.code]),
-     _roles_only(**dict.fromkeys(IN_X, 404))),
-    ("municipality_detail", "unknown", lambda t: reverse("municipality_detail", args=["9999"]),
-     _roles_only(**dict.fromkeys(WITH_ROLE, 404))),
-    ("unit_detail", "team in X", lambda t: reverse("unit_detail", args=[t.team_x1.pk]),
-     _roles_only(data_manager_y=404)),
-    ("unit_detail", "team in Y", lambda t: reverse("unit_detail", args=[t.team_y1.pk]),
-     _roles_only(**dict.fromkeys(IN_X, 404))),
+    (
+        "municipality_detail",
+        "X",
+        lambda t: reverse("municipality_detail", args=[t.x.code]),
+        _roles_only(data_manager_y=404),
+    ),
+    (
+        "municipality_detail",
+        "Y",
+        lambda t: reverse("municipality_detail", args=[t.y.code]),
+        _roles_only(**dict.fromkeys(IN_X, 404)),
+    ),
+    (
+        "municipality_detail",
+        "unknown",
+        lambda t: reverse("municipality_detail", args=["9999"]),
+        _roles_only(**dict.fromkeys(WITH_ROLE, 404)),
+    ),
+    (
+        "unit_detail",
+        "team in X",
+        lambda t: reverse("unit_detail", args=[t.team_x1.pk]),
+        _roles_only(data_manager_y=404),
+    ),
+    (
+        "unit_detail",
+        "team in Y",
+        lambda t: reverse("unit_detail", args=[t.team_y1.pk]),
+        _roles_only(**dict.fromkeys(IN_X, 404)),
+    ),
     ("staff_list", "", lambda t: reverse("staff_list"), _roles_only()),
-    ("citizen_list", "", lambda t: reverse("citizen_list"),
-     _expect(403, caseworker_a=200, caseworker_b=200, data_manager_y=200, researcher=200)),
-    ("citizen_detail", "A's citizen", lambda t: reverse("citizen_detail", args=[t.citizen_a.pseudonym]),
-     _expect(403, caseworker_a=200, caseworker_b=404, data_manager_y=404, researcher=200)),
-    ("citizen_detail", "moved from A to B", lambda t: reverse("citizen_detail", args=[t.citizen_moved.pseudonym]),
-     _expect(403, caseworker_a=404, caseworker_b=200, data_manager_y=404, researcher=200)),
-    ("citizen_detail", "citizen in Y", lambda t: reverse("citizen_detail", args=[t.citizen_y.pseudonym]),
-     _expect(403, caseworker_a=404, caseworker_b=404, data_manager_y=200, researcher=200)),
+    (
+        "citizen_list",
+        "",
+        lambda t: reverse("citizen_list"),
+        _expect(403, caseworker_a=200, caseworker_b=200, data_manager_y=200, researcher=200),
+    ),
+    (
+        "citizen_detail",
+        "A's citizen",
+        lambda t: reverse("citizen_detail", args=[t.citizen_a.pseudonym]),
+        _expect(403, caseworker_a=200, caseworker_b=404, data_manager_y=404, researcher=200),
+    ),
+    (
+        "citizen_detail",
+        "moved from A to B",
+        lambda t: reverse("citizen_detail", args=[t.citizen_moved.pseudonym]),
+        _expect(403, caseworker_a=404, caseworker_b=200, data_manager_y=404, researcher=200),
+    ),
+    (
+        "citizen_detail",
+        "citizen in Y",
+        lambda t: reverse("citizen_detail", args=[t.citizen_y.pseudonym]),
+        _expect(403, caseworker_a=404, caseworker_b=404, data_manager_y=200, researcher=200),
+    ),
     ("audit_log", "", lambda t: reverse("audit_log"), _expect(403, researcher=200, administrator=200)),
 ]
 
@@ -152,8 +195,19 @@ class NoForeignRowsTest(PersonaTestCase):
         citizens = [self.citizen_a, self.citizen_a2, self.citizen_b, self.citizen_y, self.citizen_moved]
         pages = [self.client.get(reverse("citizen_list")).content.decode()]
         pages += [self.client.get(reverse("citizen_detail", args=[c.pseudonym])).content.decode() for c in citizens]
-        secrets = ["Anna", "Andersen", "Bo Berg", "Carl", "Dorte", "Erik", "0101901235", "010190-1235",
-                   "040475-1238", "0404751238", "0505701239"]
+        secrets = [
+            "Anna",
+            "Andersen",
+            "Bo Berg",
+            "Carl",
+            "Dorte",
+            "Erik",
+            "0101901235",
+            "010190-1235",
+            "040475-1238",
+            "0404751238",
+            "0505701239",
+        ]
         for page in pages:
             for secret in secrets:
                 self.assertNotIn(secret, page)

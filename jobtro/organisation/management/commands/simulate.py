@@ -20,7 +20,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         size = parser.add_mutually_exclusive_group()
-        size.add_argument("--national", action="store_true", help="national scale (default: the four demo municipalities)")
+        size.add_argument(
+            "--national", action="store_true", help="national scale (default: the four demo municipalities)"
+        )
         size.add_argument("--demo", action="store_true", help="the demo's four municipalities (the default)")
         parser.add_argument("--out", required=True, type=Path, help="directory to write the tables to")
         parser.add_argument("--seed", type=int, default=2026)
@@ -31,7 +33,9 @@ class Command(BaseCommand):
         formats = [f.strip() for f in options["format"].split(",") if f.strip()]
         unknown = sorted(set(formats) - {"parquet", "csv"})
         if unknown or not formats:
-            raise CommandError(f"--format: unknown format(s) {', '.join(unknown) or '(none given)'}; use parquet and/or csv")
+            raise CommandError(
+                f"--format: unknown format(s) {', '.join(unknown) or '(none given)'}; use parquet and/or csv"
+            )
         out: Path = options["out"]
         if out.exists() and not out.is_dir():
             raise CommandError(f"--out: {out} exists and is not a directory")
