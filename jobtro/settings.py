@@ -37,7 +37,7 @@ def _settings() -> dict[str, Any]:
             return value
         if debug:
             return dev_default
-        raise SettingError(f"{name} is not set: set {name} or {name}_FILE (required when JOBTRO_DEBUG is off)")
+        raise SettingError(name, f"{name} is not set: set {name} or {name}_FILE (required when JOBTRO_DEBUG is off)")
 
     database_url = env.env_str("DATABASE_URL", "")
     if database_url:
@@ -58,11 +58,11 @@ def _settings() -> dict[str, Any]:
     try:
         FieldCipher(encryption_keys)
     except ValueError as exc:
-        raise SettingError(f"JOBTRO_ENCRYPTION_KEYS: {exc}") from None
+        raise SettingError("JOBTRO_ENCRYPTION_KEYS", f"JOBTRO_ENCRYPTION_KEYS: {exc}") from None
 
     pseudonym_key = secret("JOBTRO_PSEUDONYM_KEY", _DEV_PSEUDONYM_KEY)
     if len(pseudonym_key.encode()) < 32:
-        raise SettingError("JOBTRO_PSEUDONYM_KEY must be at least 32 bytes long")
+        raise SettingError("JOBTRO_PSEUDONYM_KEY", "JOBTRO_PSEUDONYM_KEY must be at least 32 bytes long")
 
     return {
         "DEBUG": debug,

@@ -40,7 +40,19 @@ class PersonaTestCase(TestCase):
 
     x: Municipality
     y: Municipality
+    project: Project
+    centre_x: Unit
+    team_x1: Unit
+    team_x2: Unit
+    centre_y: Unit
+    team_y1: Unit
     personas: dict[str, Staff]
+    caseworker_y: Staff
+    citizen_a: Citizen
+    citizen_a2: Citizen
+    citizen_b: Citizen
+    citizen_y: Citizen
+    citizen_moved: Citizen
 
     @classmethod
     def setUpTestData(cls) -> None:
@@ -61,9 +73,11 @@ class PersonaTestCase(TestCase):
             role: Role | None,
             municipality: Municipality | None = None,
             unit: Unit | None = None,
-            **extra: object,
+            **extra: bool,
         ) -> Staff:
-            user = Staff.objects.create_user(username=username, password=PASSWORD, first_name=username.title(), **extra)
+            user = Staff(username=username, first_name=username.title(), **extra)
+            user.set_password(PASSWORD)
+            user.save()
             if role is not None:
                 Membership.objects.create(staff=user, role=role, municipality=municipality, unit=unit, start=START)
             return user

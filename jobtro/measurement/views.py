@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from jobtro.measurement import identity
+from jobtro.measurement.models import Citizen
 from jobtro.organisation import access
 from jobtro.organisation.models import Role
 
@@ -31,8 +32,8 @@ def citizen_list(request: HttpRequest) -> HttpResponse:
         )
     citizens = access.pseudonymised_citizens(user).select_related("municipality")
     page = Paginator(citizens.order_by("pseudonym"), 50).get_page(request.GET.get("page"))
-    rows = [(c, None) for c in page.object_list]
-    return render(request, "measurement/citizen_list.html", {"page": page, "rows": rows, "identifiable": False})
+    pseudonymous: list[tuple[Citizen, None]] = [(c, None) for c in page.object_list]
+    return render(request, "measurement/citizen_list.html", {"page": page, "rows": pseudonymous, "identifiable": False})
 
 
 @login_required

@@ -35,7 +35,7 @@ def memberships(user: AnyUser) -> list[Membership]:
     cached: list[Membership] | None = getattr(user, "_jobtro_memberships", None)
     if cached is None:
         cached = list(Membership.objects.active().filter(staff=user).select_related("municipality", "unit"))
-        user._jobtro_memberships = cached  # type: ignore[union-attr]
+        user._jobtro_memberships = cached  # type: ignore[attr-defined]
     return cached
 
 

@@ -186,7 +186,7 @@ class Project(models.Model):
     start_date = models.DateField(_("start date"))
     duration_months = models.PositiveSmallIntegerField(_("duration (months)"), default=24)
     description = models.TextField(_("description"), blank=True)
-    municipalities = models.ManyToManyField(
+    municipalities: models.ManyToManyField[Municipality, Participation] = models.ManyToManyField(
         Municipality, through="Participation", related_name="projects", verbose_name=_("municipalities")
     )
 

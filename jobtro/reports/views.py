@@ -58,7 +58,7 @@ def home(request: HttpRequest) -> HttpResponse:
     }
 
     if Role.CASEWORKER in roles:
-        caseload = Citizen.objects.filter(assignments__caseworker=user, assignments__end__isnull=True)
+        caseload = Citizen.objects.filter(assignments__caseworker_id=user.pk, assignments__end__isnull=True)
         context["caseload_size"] = caseload.count()
         context["caseworker_memberships"] = [m for m in access.memberships(user) if m.role == Role.CASEWORKER]
 
