@@ -99,7 +99,8 @@ class Command(BaseCommand):
         if participation is None:
             raise CommandError(f"{municipality.name} ({municipality.code}) does not take part in {project.name}")
         if left <= participation.joined:
-            raise CommandError(f"--date: {left} is not after the day {municipality.name} joined ({participation.joined})")
+            joined = participation.joined
+            raise CommandError(f"--date: {left} is not after the day {municipality.name} joined ({joined})")
         participation.left = left
         participation.save()
         self.stdout.write(f"{municipality.name} leaves {project.name} on {left}.")
