@@ -150,6 +150,10 @@ if not DEBUG:
 ROOT_URLCONF = "jobtro.urls"
 WSGI_APPLICATION = "jobtro.wsgi.application"
 AUTH_USER_MODEL = "organisation.Staff"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "jobtro.organisation.backends.RoleBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

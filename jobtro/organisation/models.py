@@ -102,7 +102,8 @@ class Staff(AbstractUser):
     """A person who logs in: municipal staff or the research centre's people.
 
     What they may do comes from their role memberships, never from Django's is_staff flag alone
-    (which only opens the admin, and is kept in step with the administrator role by actions).
+    (which only opens the admin's login form; organisation.actions keeps it in step with the
+    administrator role).
     """
 
     class Meta:

@@ -5,6 +5,7 @@ EXPECTED - so no view can slip in without an access decision."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -213,3 +214,27 @@ class NoForeignRowsTest(PersonaTestCase):
                 self.assertNotIn(secret, page)
         for c in citizens:
             self.assertIn(c.pseudonym, pages[0])
+
+
+class AdministratorRoleTest(PersonaTestCase):
+    def test_it_opens_the_admin_to_an_administrator_who_is_not_a_superuser(self) -> None:
+        from jobtro.organisation.models import Membership, Role, Staff
+
+        user = Staff.objects.create(username="plain_admin")
+        self.assertFalse(user.is_staff)
+        Membership.objects.create(staff=user, role=Role.ADMINISTRATOR, start=date(2025, 1, 1))
+        user.refresh_from_db()
+        self.assertTrue(user.is_staff, "granting the role opens the admin's login form")
+        self.client.force_login(user)
+        self.assertEqual(self.client.get(reverse("admin:organisation_unit_changelist")).status_code, 200)
+        self.assertEqual(self.client.get(reverse("admin:organisation_unit_add")).status_code, 200)
+
+        Membership.objects.filter(staff=user).update(end=date(2025, 6, 1))  # the role has ended
+        self.assertEqual(self.client.get(reverse("admin:index")).status_code, 302)
+
+    def test_it_closes_the_admin_when_the_role_is_removed(self) -> None:
+        admin_user = self.personas["administrator"]
+        for membership in admin_user.memberships.all():
+            membership.delete()
+        admin_user.refresh_from_db()
+        self.assertFalse(admin_user.is_staff)
