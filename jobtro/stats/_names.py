@@ -9,42 +9,46 @@ drawn independently of a simulated person's target group.
 
 from __future__ import annotations
 
-FEMALE_FIRST: tuple[tuple[str, float], ...] = (
-    ("Anne", 45.0), ("Kirsten", 40.0), ("Mette", 39.0), ("Hanne", 37.0), ("Anna", 36.0),
-    ("Helle", 33.0), ("Susanne", 31.0), ("Lene", 30.0), ("Maria", 30.0), ("Marianne", 29.0),
-    ("Lone", 26.0), ("Camilla", 25.0), ("Pia", 25.0), ("Louise", 25.0), ("Charlotte", 24.0),
-    ("Tina", 23.0), ("Gitte", 22.0), ("Bente", 22.0), ("Karen", 22.0), ("Inge", 21.0),
-    ("Jette", 21.0), ("Julie", 20.0), ("Sofie", 20.0), ("Ida", 19.0), ("Emma", 19.0),
-    ("Rikke", 18.0), ("Malene", 17.0), ("Christina", 17.0), ("Birgitte", 16.0), ("Line", 16.0),
-    ("Signe", 15.0), ("Maja", 15.0), ("Laura", 15.0), ("Sara", 14.0), ("Cecilie", 14.0),
-    ("Katrine", 13.0), ("Stine", 13.0), ("Dorte", 13.0), ("Nanna", 12.0), ("Mathilde", 12.0),
-    ("Heidi", 11.0), ("Sanne", 10.0), ("Josefine", 10.0), ("Fatima", 4.0), ("Amina", 2.0),
+from typing import Final
+
+
+def _table(text: str) -> tuple[tuple[str, float], ...]:
+    """Parse "Name weight, Name weight, ..." (commas and line breaks separate entries)."""
+    entries = (entry.split() for entry in text.replace("\n", ",").split(",") if entry.strip())
+    return tuple((" ".join(parts[:-1]), float(parts[-1])) for parts in entries)
+
+
+FEMALE_FIRST: Final = _table(
+    """
+    Anne 45, Kirsten 40, Mette 39, Hanne 37, Anna 36, Helle 33, Susanne 31, Lene 30, Maria 30,
+    Marianne 29, Lone 26, Camilla 25, Pia 25, Louise 25, Charlotte 24, Tina 23, Gitte 22, Bente 22,
+    Karen 22, Inge 21, Jette 21, Julie 20, Sofie 20, Ida 19, Emma 19, Rikke 18, Malene 17,
+    Christina 17, Birgitte 16, Line 16, Signe 15, Maja 15, Laura 15, Sara 14, Cecilie 14,
+    Katrine 13, Stine 13, Dorte 13, Nanna 12, Mathilde 12, Heidi 11, Sanne 10, Josefine 10,
+    Fatima 4, Amina 2
+    """
 )
 
-MALE_FIRST: tuple[tuple[str, float], ...] = (
-    ("Peter", 47.0), ("Michael", 44.0), ("Lars", 43.0), ("Jens", 43.0), ("Thomas", 39.0),
-    ("Henrik", 37.0), ("Søren", 36.0), ("Christian", 35.0), ("Martin", 33.0), ("Niels", 32.0),
-    ("Jan", 31.0), ("Morten", 29.0), ("Anders", 29.0), ("Rasmus", 26.0), ("Jesper", 26.0),
-    ("Mads", 25.0), ("Hans", 25.0), ("Per", 23.0), ("Jørgen", 22.0), ("Mikkel", 22.0),
-    ("Kim", 21.0), ("Ole", 21.0), ("Frederik", 20.0), ("Erik", 19.0), ("Kasper", 19.0),
-    ("Mathias", 18.0), ("Jacob", 17.0), ("Nikolaj", 16.0), ("Brian", 15.0), ("Daniel", 15.0),
-    ("Jonas", 15.0), ("Emil", 14.0), ("Simon", 14.0), ("Andreas", 13.0), ("Torben", 13.0),
-    ("Bo", 12.0), ("Allan", 12.0), ("Kenneth", 11.0), ("Steen", 11.0), ("Carsten", 11.0),
-    ("Magnus", 10.0), ("Oliver", 10.0), ("Mohammad", 5.0), ("Ali", 4.0), ("Ahmed", 3.0),
+MALE_FIRST: Final = _table(
+    """
+    Peter 47, Michael 44, Lars 43, Jens 43, Thomas 39, Henrik 37, Søren 36, Christian 35,
+    Martin 33, Niels 32, Jan 31, Morten 29, Anders 29, Rasmus 26, Jesper 26, Mads 25, Hans 25,
+    Per 23, Jørgen 22, Mikkel 22, Kim 21, Ole 21, Frederik 20, Erik 19, Kasper 19, Mathias 18,
+    Jacob 17, Nikolaj 16, Brian 15, Daniel 15, Jonas 15, Emil 14, Simon 14, Andreas 13, Torben 13,
+    Bo 12, Allan 12, Kenneth 11, Steen 11, Carsten 11, Magnus 10, Oliver 10, Mohammad 5, Ali 4,
+    Ahmed 3
+    """
 )
 
-LAST: tuple[tuple[str, float], ...] = (
-    ("Nielsen", 240.0), ("Jensen", 240.0), ("Hansen", 200.0), ("Andersen", 160.0),
-    ("Pedersen", 155.0), ("Christensen", 115.0), ("Larsen", 110.0), ("Sørensen", 105.0),
-    ("Rasmussen", 90.0), ("Jørgensen", 85.0), ("Petersen", 77.0), ("Madsen", 60.0),
-    ("Kristensen", 57.0), ("Olsen", 48.0), ("Thomsen", 38.0), ("Christiansen", 35.0),
-    ("Poulsen", 31.0), ("Johansen", 30.0), ("Møller", 29.0), ("Mortensen", 26.0),
-    ("Knudsen", 23.0), ("Jakobsen", 22.0), ("Mikkelsen", 19.0), ("Olesen", 19.0),
-    ("Frederiksen", 18.0), ("Laursen", 17.0), ("Henriksen", 17.0), ("Lund", 16.0),
-    ("Schmidt", 15.0), ("Eriksen", 14.0), ("Holm", 14.0), ("Kristiansen", 13.0),
-    ("Clausen", 13.0), ("Simonsen", 12.0), ("Svendsen", 12.0), ("Andreasen", 12.0),
-    ("Iversen", 11.0), ("Jeppesen", 10.0), ("Mogensen", 10.0), ("Jespersen", 10.0),
-    ("Nissen", 10.0), ("Lauridsen", 9.0), ("Kjær", 9.0), ("Jepsen", 9.0), ("Østergaard", 9.0),
-    ("Vestergaard", 8.5), ("Dahl", 8.5), ("Bach", 7.5), ("Ali", 7.0), ("Ahmed", 6.0),
-    ("Hussein", 5.0), ("Mohamed", 5.0), ("Winther", 6.0), ("Skov", 6.0), ("Kjeldsen", 6.0),
+LAST: Final = _table(
+    """
+    Nielsen 240, Jensen 240, Hansen 200, Andersen 160, Pedersen 155, Christensen 115, Larsen 110,
+    Sørensen 105, Rasmussen 90, Jørgensen 85, Petersen 77, Madsen 60, Kristensen 57, Olsen 48,
+    Thomsen 38, Christiansen 35, Poulsen 31, Johansen 30, Møller 29, Mortensen 26, Knudsen 23,
+    Jakobsen 22, Mikkelsen 19, Olesen 19, Frederiksen 18, Laursen 17, Henriksen 17, Lund 16,
+    Schmidt 15, Eriksen 14, Holm 14, Kristiansen 13, Clausen 13, Simonsen 12, Svendsen 12,
+    Andreasen 12, Iversen 11, Jeppesen 10, Mogensen 10, Jespersen 10, Nissen 10, Lauridsen 9,
+    Kjær 9, Jepsen 9, Østergaard 9, Vestergaard 8.5, Dahl 8.5, Bach 7.5, Ali 7, Ahmed 6, Hussein 5,
+    Mohamed 5, Winther 6, Skov 6, Kjeldsen 6
+    """
 )

@@ -6,10 +6,12 @@ seeds here are fixed, so a failure means the simulator changed, not bad luck.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -39,6 +41,10 @@ def _scaled(config: SimulationConfig, citizens: float = 1.0, caseworkers: float 
             replace(m, citizens=round(m.citizens * citizens), caseworkers=n_cw, teams=max(1, round(n_cw / 6.5)))
         )
     return replace(config, municipalities=tuple(sizes))
+
+
+def _mean(series: pl.Series) -> float:
+    return float(series.cast(pl.Float64).to_numpy().mean())
 
 
 def _exits(sim: Simulation) -> pl.DataFrame:
@@ -83,7 +89,7 @@ def test_it_makes_about_half_of_the_caseworkers_not_believe() -> None:
     for target in (0.5, 0.2):
         caseworkers = simulate(replace(config, share_not_believing=target)).caseworkers
         assert caseworkers.height >= 3500
-        shares[target] = 1 - float(caseworkers["generally_believes"].cast(pl.Float64).mean() or 0)
+        shares[target] = 1 - _mean(caseworkers["generally_believes"])
     assert abs(shares[0.5] - 0.5) <= 0.03
     assert abs(shares[0.2] - 0.2) <= 0.03  # the knob moves it
 
@@ -102,11 +108,11 @@ def test_it_keeps_the_general_share_answer_consistent_with_the_dichotomous_answe
     assert (baseline["share_pct"] == baseline["general_share_pct"]).all()
     # A stable trait with a little noise between waves.
     spread = demo.general_beliefs.group_by("caseworker_id").agg(pl.col("share_pct").cast(pl.Float64).std())
-    assert 0 < float(spread["share_pct"].mean() or 0) < 6
+    assert 0 < _mean(spread["share_pct"]) < 6
 
 
 def test_it_gives_about_forty_percent_of_citizens_a_caseworker_change(demo: Simulation) -> None:
-    # Over 120 seeds of the demo config the share stayed within about 38-42 %.
+    # Over 68 seeds of the demo config the share stayed within 37-43 % (mean 40.0 %).
     def share_changed(sim: Simulation) -> float:
         return sim.assignments.filter(pl.col("from_week") > 0)["citizen_id"].n_unique() / sim.citizens.height
 
@@ -126,21 +132,21 @@ def test_it_starts_from_the_press_shares_of_specific_belief(demo: Simulation) ->
 
 
 def test_it_raises_the_one_year_exit_share_with_each_step_of_baseline_belief(demo: Simulation) -> None:
-    # Pooled over three seeds (~480 citizens at belief 5); the steps are 4-7 pp apart, several sd.
-    rows = []
-    for sim in (demo, simulate(demo_config(seed=12)), simulate(demo_config(seed=13))):
-        rows.append(
-            sim.specific_beliefs.filter(pl.col("wave") == 0)
-            .join(_exits(sim), on="citizen_id")
-            .select("belief", (pl.col("exit_week") < 52).fill_null(False).alias("out"))
-        )
+    # Pooled over three seeds (~480 citizens at belief 5). The shares are about 10/17/25/37/53 %; a single
+    # seed was monotone in 59 of 60 seeds, three pooled leave each step several sd wide.
+    rows = [
+        sim.specific_beliefs.filter(pl.col("wave") == 0)
+        .join(_exits(sim), on="citizen_id")
+        .select("belief", (pl.col("exit_week") < 52).fill_null(False).alias("out"))
+        for sim in (demo, simulate(demo_config(seed=12)), simulate(demo_config(seed=13)))
+    ]
     pooled = pl.concat(rows)
     by_belief = pooled.drop_nulls("belief").group_by("belief").agg(pl.col("out").mean()).sort("belief")
     assert by_belief["belief"].to_list() == [1, 2, 3, 4, 5]
     out = by_belief["out"].to_list()
-    assert all(a < b for a, b in zip(out, out[1:], strict=False)), out
+    assert all(a < b for a, b in itertools.pairwise(out)), out
     # And the group overall is realistic: 20-30 % in job or education within a year.
-    assert 0.20 <= float(pooled["out"].mean() or 0) <= 0.30
+    assert 0.20 <= _mean(pooled["out"]) <= 0.30
 
 
 # --------------------------------------------------------------------------------------------------
@@ -194,7 +200,7 @@ def test_it_keeps_assignments_contiguous_and_within_the_municipality(demo: Simul
         assert starts[0] == 0
         assert all(e is not None and s < e for s, e in zip(starts[:-1], ends[:-1], strict=True))
         assert starts[1:] == ends[:-1]  # contiguous, no overlap
-        assert all(a != b for a, b in zip(caseworkers, caseworkers[1:], strict=False))  # a change is a change
+        assert all(a != b for a, b in itertools.pairwise(caseworkers))  # a change is a change
         exit_week = end_of[citizen]
         assert ends[-1] == (None if exit_week is None else exit_week + 1)  # case closed at exit
         assert starts[-1] < (weeks if exit_week is None else exit_week + 1)
@@ -206,9 +212,7 @@ def test_it_asks_for_specific_beliefs_only_while_the_citizen_is_on_benefit(demo:
     assert beliefs.filter(pl.col("exit_week") < pl.col("week")).is_empty()
     # ...and for every citizen still on benefit at every wave, by the caseworker of that week.
     wave_weeks = range(0, demo.config.weeks, demo.config.wave_every_weeks)
-    expected = sum(
-        exits.filter(pl.col("exit_week").is_null() | (pl.col("exit_week") >= w)).height for w in wave_weeks
-    )
+    expected = sum(exits.filter(pl.col("exit_week").is_null() | (pl.col("exit_week") >= w)).height for w in wave_weeks)
     assert beliefs.height == expected
     current = beliefs.join(demo.assignments, on="citizen_id", suffix="_assigned").filter(
         (pl.col("from_week") <= pl.col("week")) & (pl.col("to_week").is_null() | (pl.col("week") < pl.col("to_week")))
@@ -223,9 +227,9 @@ def test_it_keeps_weekly_status_complete_and_absorbing(demo: Simulation) -> None
     status = demo.weekly_status
     weeks = demo.config.weeks
     assert status.height == demo.citizens.height * weeks
-    assert status.group_by("citizen_id").agg(pl.col("week").sort()).filter(
-        pl.col("week") != list(range(weeks))
-    ).is_empty()
+    assert (
+        status.group_by("citizen_id").agg(pl.col("week").sort()).filter(pl.col("week") != list(range(weeks))).is_empty()
+    )
     assert set(status["status"].cast(pl.String).unique()) <= set(STATUSES)
     joined = status.join(_exits(demo), on="citizen_id")
     expected = (
@@ -289,7 +293,9 @@ def _counting_process(sim: Simulation) -> pl.DataFrame:
         .agg(pl.col("from_week").min().cast(pl.Int32).alias("first_change"))
     )
     beliefs = sim.specific_beliefs.select("citizen_id", pl.col("week").cast(pl.Int32).alias("start"), "belief")
-    caseworkers = sim.assignments.select("citizen_id", pl.col("from_week").cast(pl.Int32).alias("start"), "caseworker_id")
+    caseworkers = sim.assignments.select(
+        "citizen_id", pl.col("from_week").cast(pl.Int32).alias("start"), "caseworker_id"
+    )
     starts = pl.concat([beliefs.select("citizen_id", "start"), caseworkers.select("citizen_id", "start")])
     return (
         starts.unique()
@@ -308,7 +314,7 @@ def _counting_process(sim: Simulation) -> pl.DataFrame:
     )
 
 
-_COX_CASES = {
+_COX_CASES: dict[str, dict[str, Any]] = {
     "published effects": {},
     "other effects": {
         "hr_belief": 1.0,
@@ -324,8 +330,9 @@ _COX_CASES = {
 @pytest.mark.slow
 @pytest.mark.parametrize("case", list(_COX_CASES))
 def test_it_lets_a_cox_model_recover_every_true_log_hazard_ratio(case: str) -> None:
-    # The demo municipalities at 3x size (~8,000 citizens, ~3,000 events). Over 120 seeds all eight
-    # estimates were within 3 SE of the truth in ~98 % (the nominal 0.9973^8), with no visible bias.
+    # The demo municipalities at 3x size (~8,000 citizens, ~3,000 events). While developing, all eight
+    # estimates were within 3 SE of the truth in 117 of 117 seeds ("published effects", mean z within
+    # +-0.1) and 39 of 40 ("other effects"); the nominal rate is 0.9973^8 = 98 %.
     config = replace(_scaled(demo_config(seed=7), citizens=3, caseworkers=3), frailty_variance=0.0, **_COX_CASES[case])
     sim = simulate(config)
     rows = _counting_process(sim)
@@ -357,7 +364,11 @@ def test_it_lets_a_cox_model_recover_every_true_log_hazard_ratio(case: str) -> N
         rows["stop"].to_numpy().astype(np.float64),
         exog.to_numpy(),
         status=rows["event"].to_numpy().astype(np.int64),
-        entry=rows["start"].to_numpy().astype(np.float64),
+        # statsmodels counts a row as at risk *at* its entry time (Stata's convention; R's is strictly
+        # after). Weeks are integers, so a row starting at week t must enter just after t, or at event
+        # time t it would sit in the risk set beside the row it replaces (biasing the caseworker-change
+        # effect by ~0.7 SE on average over 95 seeds).
+        entry=rows["start"].to_numpy().astype(np.float64) + 0.5,
         ties="efron",
     ).fit()
     z = (fit.params - truth) / fit.bse
