@@ -12,6 +12,7 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jobtro.settings")
     from django.core.exceptions import ImproperlyConfigured
+    from django.db import OperationalError
 
     try:
         from django.core.management import execute_from_command_line
@@ -19,6 +20,10 @@ def main(argv: list[str] | None = None) -> int:
         execute_from_command_line(["jobtro", *(argv if argv is not None else sys.argv[1:])])
     except ImproperlyConfigured as exc:
         print(f"jobtro: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except OperationalError as exc:
+        # The database cannot be reached or opened: say so, and which one, in one line.
+        print(f"jobtro: database error: {exc} (check DATABASE_URL or JOBTRO_VAR_DIR)", file=sys.stderr)
         return 2
     return 0
 

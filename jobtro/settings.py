@@ -43,7 +43,16 @@ def _settings() -> dict[str, Any]:
     if database_url:
         database = env.parse_database_url(database_url, name="DATABASE_URL")
     else:
-        VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded default needs nothing set up by hand
+        if os.environ.get("JOBTRO_VAR_DIR", "default").strip() == "":
+            raise SettingError("JOBTRO_VAR_DIR", "JOBTRO_VAR_DIR is set but empty; expected a directory, or unset it")
+        try:
+            VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded default needs nothing set up by hand
+        except OSError as exc:
+            raise SettingError(
+                "JOBTRO_VAR_DIR",
+                f"JOBTRO_VAR_DIR names {str(VAR_DIR)!r}, which cannot be used as the data directory "
+                f"({exc.strerror or type(exc).__name__})",
+            ) from None
         database = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "jobtro.sqlite3")}
     if database["ENGINE"].endswith("sqlite3"):
         # WAL lets readers and the task worker proceed while a request writes.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
 from jobtro.audit.context import Actor, current_actor
@@ -15,6 +16,13 @@ def _municipality_code(obj: models.Model) -> str:
     code = getattr(obj, "municipality_id", None)
     if code is None and obj._meta.label == "organisation.Municipality":
         code = obj.pk
+    if code is None and getattr(obj, "citizen_id", None) is not None:
+        # Rows about one citizen (caseworker assignments, later answers) belong to the citizen's
+        # municipality, so that filtering the log by municipality finds them.
+        try:
+            code = obj.citizen.municipality_id  # type: ignore[attr-defined]
+        except ObjectDoesNotExist:
+            code = None
     return str(code or "")
 
 

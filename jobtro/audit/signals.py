@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps as global_apps
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import models
 from django.db.models.signals import post_delete, post_save, pre_save
@@ -28,7 +29,11 @@ _SECRET_FIELDS = {"password", "cpr_encrypted", "name_encrypted", "last_login"}
 
 
 def _audited(sender: type[models.Model]) -> bool:
-    return sender._meta.app_label in _AUDITED_APPS and not sender._meta.auto_created
+    # Historical models (a migration's RunPython) are not audited: a migration is reviewed, versioned
+    # code, and it may run before the audit log's own table exists (`jobtro migrate organisation`).
+    return (
+        sender._meta.apps is global_apps and sender._meta.app_label in _AUDITED_APPS and not sender._meta.auto_created
+    )
 
 
 def _value(obj: models.Model, field: models.Field[Any, Any]) -> Any:

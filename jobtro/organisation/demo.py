@@ -137,9 +137,12 @@ def load_demo(seed: int = 2026, today: date | None = None) -> DemoSummary:
             continue  # the future has not happened yet
         end_week = row["to_week"]
         exit_week = exits.get(row["citizen_id"])
-        if exit_week is not None and (end_week is None or exit_week < end_week):
-            end_week = exit_week  # the citizen left the caseload for a job or education
-        if exit_week is not None and exit_week <= row["from_week"]:
+        # The case closes after the week the citizen left benefit for a job or education (simulate's
+        # convention, to_week = exit week + 1): a citizen who leaves in week 0 still had a caseworker.
+        closed = exit_week + 1 if exit_week is not None else None
+        if closed is not None and (end_week is None or closed < end_week):
+            end_week = closed
+        if closed is not None and closed <= row["from_week"]:
             continue
         ended = end_week is not None and end_week <= now_week
         assignments.append(

@@ -3,6 +3,7 @@ roles, and the collaboration project with its participating municipalities."""
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 
 from django.contrib.auth.models import AbstractUser
@@ -180,6 +181,13 @@ class Membership(models.Model):
             raise ValidationError({"unit": _("The unit belongs to another municipality.")})
 
 
+def add_months(day: date, months: int) -> date:
+    """``day`` plus whole months, clamped to the target month's length (31 Jan + 1 month = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
 class Project(models.Model):
     """The collaboration: a research centre and its municipalities over (by default) 24 months."""
 
@@ -202,14 +210,7 @@ class Project(models.Model):
     @property
     def end_date(self) -> date:
         """First day after the project (start + duration months, clamped to the month's length)."""
-        month_index = self.start_date.month - 1 + self.duration_months
-        year, month = self.start_date.year + month_index // 12, month_index % 12 + 1
-        for day in (self.start_date.day, 30, 29, 28):
-            try:
-                return date(year, month, day)
-            except ValueError:
-                continue
-        raise AssertionError("unreachable")
+        return add_months(self.start_date, self.duration_months)
 
     def month_number(self, on: date | None = None) -> int | None:
         """1-based project month on a day, or None outside the project."""
@@ -217,7 +218,8 @@ class Project(models.Model):
         if day < self.start_date or day >= self.end_date:
             return None
         months = (day.year - self.start_date.year) * 12 + day.month - self.start_date.month
-        if day.day < self.start_date.day:
+        # Month k+1 begins k months after the start, clamped as end_date is (31 Jan + 1 month = 28 Feb).
+        if day < add_months(self.start_date, months):
             months -= 1
         return months + 1
 
