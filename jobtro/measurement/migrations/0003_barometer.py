@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('measurement', '0002_initial'),
-        ('organisation', '0003_barometer'),
+        ('organisation', '0002_municipalities'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
