@@ -22,7 +22,7 @@ from functools import reduce
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
-from jobtro.measurement.models import Citizen
+from jobtro.measurement.models import Answer, Citizen, WaveCaseload
 from jobtro.organisation.models import MUNICIPAL_ROLES, Membership, Municipality, Role, Staff, Unit
 
 AnyUser = Staff | AnonymousUser
@@ -151,3 +151,35 @@ def can_view_audit_log(user: AnyUser) -> bool:
 def aggregates_unsuppressed(user: AnyUser) -> bool:
     """Researchers see small cells; everyone else gets disclosure control (reports.disclosure)."""
     return is_researcher(user)
+
+
+# --- the belief barometer (issue 3) ---------------------------------------------------------------
+
+
+def can_plan_waves(user: AnyUser) -> bool:
+    """Researchers plan and open waves, edit the instrument and follow response rates."""
+    return is_researcher(user)
+
+
+def can_export_answers(user: AnyUser) -> bool:
+    """Pseudonymised answer exports are for researchers only."""
+    return is_researcher(user)
+
+
+def caseload_import_municipalities(user: AnyUser) -> QuerySet[Municipality]:
+    """Municipalities whose caseloads the user may import: a data manager's own."""
+    return Municipality.objects.filter(code__in=municipality_codes(user, among=[Role.DATA_MANAGER]))
+
+
+def rating_caseload(user: AnyUser, wave_id: int) -> QuerySet[WaveCaseload]:
+    """The frozen caseload a caseworker rates in a wave: their own, never anyone else's."""
+    if not has_role(user, Role.CASEWORKER):
+        return WaveCaseload.objects.none()
+    return WaveCaseload.objects.filter(wave_id=wave_id, caseworker_id=user.pk)
+
+
+def own_answers(user: AnyUser) -> QuerySet[Answer]:
+    """A caseworker's own answers over all waves (for their own view; no colleagues')."""
+    if not has_role(user, Role.CASEWORKER):
+        return Answer.objects.none()
+    return Answer.objects.filter(caseworker_id=user.pk)
