@@ -3,7 +3,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from jobtro.audit import views as audit_views
-from jobtro.measurement import views as measurement_views
 from jobtro.organisation import views as organisation_views
 from jobtro.reports import views as report_views
 
@@ -17,8 +16,7 @@ urlpatterns = [
     path("municipalities/<str:code>/", organisation_views.municipality_detail, name="municipality_detail"),
     path("units/<int:pk>/", organisation_views.unit_detail, name="unit_detail"),
     path("staff/", organisation_views.staff_list, name="staff_list"),
-    path("citizens/", measurement_views.citizen_list, name="citizen_list"),
-    path("citizens/<str:pseudonym>/", measurement_views.citizen_detail, name="citizen_detail"),
+    path("", include("jobtro.measurement.urls")),
     path("audit/", audit_views.audit_log, name="audit_log"),
     path("admin/", admin.site.urls),
 ]
