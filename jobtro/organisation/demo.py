@@ -9,8 +9,10 @@ measurement and outcome models (issues 3 and 4).
 
 from __future__ import annotations
 
+import random
+import uuid
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import polars as pl
 from django.contrib.auth.hashers import make_password
@@ -19,8 +21,9 @@ from django.utils import timezone
 
 from jobtro.audit.actions import record
 from jobtro.audit.models import AuditEvent
+from jobtro.measurement.actions import default_instrument_version, open_wave, plan_waves
 from jobtro.measurement.identity import seal
-from jobtro.measurement.models import CaseworkerAssignment, Citizen
+from jobtro.measurement.models import Answer, CaseworkerAssignment, Citizen, Item, Wave, WaveCaseload
 from jobtro.organisation.models import Membership, Municipality, Participation, Project, Role, Staff, Unit
 from jobtro.stats.simulate import Simulation, demo_config, simulate
 
@@ -44,9 +47,10 @@ class DemoSummary:
 
 
 def demo_start(today: date) -> date:
-    """The Monday 52 weeks before ``today``'s week: the demo project is half-way."""
+    """The Monday 53 weeks before ``today``'s week: the demo project is half-way, and the wave of
+    month 12 (open for 14 days) has opened 4-7 days ago, so the demo always has an open wave."""
     monday = today - timedelta(days=today.weekday())
-    return monday - timedelta(weeks=52)
+    return monday - timedelta(weeks=53)
 
 
 def _exit_weeks(sim: Simulation) -> dict[int, int]:
@@ -162,9 +166,133 @@ def load_demo(seed: int = 2026, today: date | None = None) -> DemoSummary:
         "caseworkers": len(caseworkers),
         "citizens": len(citizens),
         "assignments": len(assignments),
+        **_load_waves(project, sim, by_sim_id, caseworkers, today, seed),
     }
     record(AuditEvent.Action.BULK, project, detail={"loaded": "demo collaboration", "seed": seed, **counts})
     return DemoSummary(created=True, project=project, logins=logins, counts=counts)
+
+
+# Response in the open wave: (share of caseworkers, share of their caseload answered). The demo
+# caseworker has started but not finished, so the rating page has something done and something left.
+_OPEN_WAVE_RESPONSE = ((0.35, 1.0), (0.25, 0.5), (0.40, 0.0))
+_CLOSED_WAVE_RESPONSE = 0.92  # share of caseworkers who answered a closed wave
+
+
+class _Answers:
+    """Collects the demo's answers (bulk-created at the end) with seeded times and request ids."""
+
+    def __init__(self, seed: int, items: dict[str, Item]) -> None:
+        self.rng = random.Random(seed)  # noqa: S311 - demo data, not security
+        self.items = items
+        self.tz = timezone.get_current_timezone()
+        self.rows: list[Answer] = []
+
+    def moment(self, wave: Wave, latest: date) -> datetime:
+        """A working-hours moment between the wave's opening and ``latest``."""
+        day = wave.opens_on + timedelta(days=self.rng.randint(0, max(0, (latest - wave.opens_on).days)))
+        return datetime.combine(day, time(8), tzinfo=self.tz) + timedelta(minutes=self.rng.randint(0, 8 * 60))
+
+    def caseworker(
+        self,
+        wave: Wave,
+        caseworker: int,
+        caseload: list[tuple[int, int | None]],
+        general: tuple[bool, int] | None,
+        fraction: float,
+        latest: date,
+    ) -> None:
+        """One caseworker's answers: the general items, then ``fraction`` of their caseload in order."""
+        at = self.moment(wave, latest)
+        if general is not None:
+            self._add(wave, "general_believes", caseworker, None, int(general[0]), at)
+            self._add(wave, "general_share", caseworker, None, int(general[1]), at)
+        for citizen, belief in caseload[: round(len(caseload) * fraction)]:
+            self._add(wave, "specific_belief", caseworker, citizen, belief, at)
+
+    def _add(self, wave: Wave, key: str, caseworker: int, citizen: int | None, value: int | None, at: datetime) -> None:
+        self.rows.append(
+            Answer(
+                wave=wave,
+                item=self.items[key],
+                caseworker_id=caseworker,
+                citizen_id=citizen,
+                value=value,
+                dont_know=value is None,
+                request_id=uuid.UUID(int=self.rng.getrandbits(128), version=4),
+                received_at=at,
+            )
+        )
+
+
+def _load_waves(
+    project: Project,
+    sim: Simulation,
+    citizens: dict[int, Citizen],
+    caseworkers: dict[int, Staff],
+    today: date,
+    seed: int,
+) -> dict[str, int]:
+    """Plan the project's waves; fill the closed ones with the simulated answers and open the current
+    one with realistic partial response. Answers are the simulation's specific and general beliefs."""
+    version = default_instrument_version()
+    answers = _Answers(seed, {item.key: item for item in version.items.all()})
+    tz = answers.tz
+    beliefs = sim.specific_beliefs.partition_by("wave", as_dict=True)
+    general = sim.general_beliefs.partition_by("wave", as_dict=True)
+    demo_caseworker = Staff.objects.get(username="sagsbehandler").pk
+    n_frozen = 0
+
+    for wave in plan_waves(project, version=version):
+        if wave.opens_on > today or (wave.number,) not in beliefs:
+            continue  # planned, not yet open
+        belief_of = {
+            citizens[c].pk: (caseworkers[w].pk, None if b is None else int(b))
+            for c, w, b in beliefs[(wave.number,)].select("citizen_id", "caseworker_id", "belief").iter_rows()
+        }
+        shares = {
+            caseworkers[w].pk: (bool(g), int(p))
+            for w, g, p in general[(wave.number,)]
+            .select("caseworker_id", "generally_believes", "share_pct")
+            .iter_rows()
+        }
+        opened = datetime.combine(wave.opens_on, time(7), tzinfo=tz)
+        caseloads: dict[int, list[tuple[int, int | None]]] = {}
+        if wave.closes_on < today:
+            # A closed wave: frozen as the simulation measured it, answered by most caseworkers.
+            Wave.objects.filter(pk=wave.pk).update(opened_at=opened)
+            WaveCaseload.objects.bulk_create(
+                WaveCaseload(wave=wave, caseworker_id=w, citizen_id=c) for c, (w, _) in belief_of.items()
+            )
+            n_frozen += len(belief_of)
+            for c, (w, b) in belief_of.items():
+                caseloads.setdefault(w, []).append((c, b))
+            for w, caseload in caseloads.items():
+                if answers.rng.random() <= _CLOSED_WAVE_RESPONSE:
+                    answers.caseworker(wave, w, caseload, shares.get(w), 1.0, wave.closes_on)
+            continue
+        # The open wave: frozen from today's caseloads, partly answered.
+        n_frozen += open_wave(wave, now=opened)
+        wave.refresh_from_db()
+        for entry in wave.caseload.order_by("citizen_id"):
+            caseloads.setdefault(entry.caseworker_id, []).append(
+                (entry.citizen_id, belief_of.get(entry.citizen_id, (0, 3))[1])
+            )
+        for w, caseload in sorted(caseloads.items()):
+            fraction = 1 / 3 if w == demo_caseworker else _draw_fraction(answers.rng)
+            if fraction:
+                answers.caseworker(wave, w, caseload, shares.get(w), fraction, today)
+    Answer.objects.bulk_create(answers.rows, batch_size=2000)
+    record(AuditEvent.Action.BULK, project, detail={"loaded": "demo waves", "answers": len(answers.rows)})
+    return {"frozen caseload rows": n_frozen, "answers": len(answers.rows)}
+
+
+def _draw_fraction(rng: random.Random) -> float:
+    draw = rng.random()
+    for share, answered in _OPEN_WAVE_RESPONSE:
+        if draw < share:
+            return answered
+        draw -= share
+    return 0.0
 
 
 def _citizen(row: dict[str, object], municipalities: dict[str, Municipality]) -> Citizen:

@@ -15,7 +15,7 @@ from jobtro.audit.models import AuditEvent
 from jobtro.lib.cpr import parse
 from jobtro.lib.encryption import FieldCipher
 from jobtro.measurement.identity import pseudonym_for
-from jobtro.measurement.models import CaseworkerAssignment, Citizen
+from jobtro.measurement.models import Answer, CaseworkerAssignment, Citizen, Wave
 from jobtro.organisation.demo import DEMO_PASSWORD, PROJECT_NAME, DemoSummary, load_demo
 from jobtro.organisation.models import Membership, Participation, Project, Role, Staff, Unit
 
@@ -43,8 +43,8 @@ class DemoLoaderTestCase(TestCase):
     def test_it_creates_the_project_a_year_before_today(self) -> None:
         self.assertTrue(self.summary.created)
         self.assertEqual(Project.objects.get().name, PROJECT_NAME)
-        # The Monday of today's week, 52 weeks earlier.
-        self.assertEqual(self.project.start_date, date(2025, 11, 24))
+        # The Monday of today's week, 53 weeks earlier (so the month-12 wave is open today).
+        self.assertEqual(self.project.start_date, date(2025, 11, 17))
         self.assertEqual(self.project.start_date.weekday(), 0)
         self.assertEqual(self.project.duration_months, 24)
         self.assertEqual(self.project.month_number(TODAY), 13)
@@ -136,13 +136,42 @@ class DemoLoaderTestCase(TestCase):
         usable = [s.username for s in Staff.objects.all() if s.has_usable_password()]
         self.assertEqual(sorted(usable), sorted(HOME_SECTION))
 
-    def test_it_writes_one_bulk_event(self) -> None:
-        [event] = AuditEvent.objects.filter(action=AuditEvent.Action.BULK)
+    def test_it_writes_bulk_events_for_what_it_loads_in_bulk(self) -> None:
+        [event] = AuditEvent.objects.filter(action=AuditEvent.Action.BULK, detail__loaded="demo collaboration")
         self.assertEqual((event.object_type, event.object_id), ("organisation.Project", str(self.project.pk)))
         self.assertEqual(event.detail["citizens"], self.summary.counts["citizens"])
         self.assertEqual(event.detail["loaded"], "demo collaboration")
         # Bulk inserts bypass the per-row events: the citizens are covered by the one BULK event.
         self.assertFalse(AuditEvent.objects.filter(object_type="measurement.Citizen").exists())
+
+        [waves] = AuditEvent.objects.filter(action=AuditEvent.Action.BULK, detail__loaded="demo waves")
+        self.assertEqual(waves.detail["answers"], Answer.objects.count())
+
+    def test_it_has_closed_waves_answered_and_one_open_wave_partly_answered(self) -> None:
+        waves = list(Wave.objects.filter(project=self.project).order_by("number"))
+        self.assertEqual(len(waves), 9)  # baseline, then every 3 months for 24 months
+        closed = [w for w in waves if w.closes_on < TODAY]
+        [open_wave] = [w for w in waves if w.opens_on <= TODAY <= w.closes_on]
+        self.assertEqual([w.number for w in closed], [0, 1, 2, 3])
+        self.assertIsNotNone(open_wave.opened_at)
+        for wave in closed:
+            frozen = wave.caseload.count()
+            answered = wave.answers.filter(item__key="specific_belief").count()
+            self.assertGreater(answered, 0.8 * frozen, wave)  # most caseworkers answered
+            self.assertLessEqual(answered, frozen)
+        frozen = open_wave.caseload.count()
+        answered = open_wave.answers.filter(item__key="specific_belief").count()
+        self.assertTrue(0.2 * frozen < answered < 0.7 * frozen, (answered, frozen))  # realistic partial response
+        started = open_wave.answers.values("caseworker").distinct().count()
+        invited = open_wave.caseload.values("caseworker").distinct().count()
+        self.assertTrue(0 < started < invited)
+        # The demo caseworker has started but not finished.
+        demo = Staff.objects.get(username="sagsbehandler")
+        mine = open_wave.answers.filter(caseworker=demo, item__key="specific_belief").count()
+        self.assertTrue(0 < mine < open_wave.caseload.filter(caseworker=demo).count())
+        # Every answer is about a citizen in the answering caseworker's frozen caseload.
+        for answer in open_wave.answers.filter(item__key="specific_belief"):
+            self.assertTrue(open_wave.caseload.filter(caseworker=answer.caseworker, citizen=answer.citizen).exists())
 
     def test_it_creates_nothing_the_second_time(self) -> None:
         before = {model: model.objects.count() for model in MODELS}
