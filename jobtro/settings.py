@@ -81,6 +81,8 @@ def _settings() -> dict[str, Any]:
         "DATABASES": {"default": database},
         "JOBTRO_ENCRYPTION_KEYS": encryption_keys,
         "JOBTRO_PSEUDONYM_KEY": pseudonym_key,
+        # The site's public address, for links in e-mails sent outside a request (invitations, reminders).
+        "JOBTRO_BASE_URL": env.env_str("JOBTRO_BASE_URL", "http://127.0.0.1:8000" if debug else ""),
         "JOBTRO_DISCLOSURE_THRESHOLD": env.env_int("JOBTRO_DISCLOSURE_THRESHOLD", 5, min=1, max=100),
         "EMAIL_BACKEND": env.env_str(
             "EMAIL_BACKEND",
@@ -112,6 +114,7 @@ CSRF_TRUSTED_ORIGINS: list[str] = _env["CSRF_TRUSTED_ORIGINS"]
 DATABASES: dict[str, dict[str, Any]] = _env["DATABASES"]
 JOBTRO_ENCRYPTION_KEYS: list[str] = _env["JOBTRO_ENCRYPTION_KEYS"]
 JOBTRO_PSEUDONYM_KEY: str = _env["JOBTRO_PSEUDONYM_KEY"]
+JOBTRO_BASE_URL: str = _env["JOBTRO_BASE_URL"]
 # Smallest number of persons an aggregate shown outside the research role may rest on.
 JOBTRO_DISCLOSURE_THRESHOLD: int = _env["JOBTRO_DISCLOSURE_THRESHOLD"]
 EMAIL_BACKEND: str = _env["EMAIL_BACKEND"]
@@ -143,7 +146,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "jobtro.i18n.DanishFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -204,6 +207,7 @@ STATICFILES_DIRS = [
     BASE_DIR / "jobtro" / "static",
     # DKFDS (npm `dkfds`) straight from node_modules: `make` runs `npm ci`; collectstatic copies it.
     ("dkfds", BASE_DIR / "node_modules" / "dkfds" / "dist"),
+    ("htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

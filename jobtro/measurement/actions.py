@@ -219,3 +219,38 @@ def current_answers(wave: Wave, caseworker: Staff) -> dict[tuple[int, int | None
     for answer in Answer.objects.filter(wave=wave, caseworker=caseworker).order_by("received_at", "id"):
         latest[(answer.item_id, answer.citizen_id)] = answer
     return latest
+
+
+@transaction.atomic
+def update_wave(
+    wave: Wave,
+    *,
+    closes_on: date,
+    reminder_days: Iterable[int],
+    opens_on: date | None = None,
+    instrument_version: InstrumentVersion | None = None,
+) -> Wave:
+    """Change a wave's dates and reminder days (and, before it opens, its instrument version).
+
+    Once a wave is open its opening day and instrument are history (its caseloads are frozen and
+    answers point at its items): only the closing day and the reminders may change. Saved through
+    the ORM, so the audit log records what changed.
+    """
+    wave = Wave.objects.select_for_update().get(pk=wave.pk)
+    if wave.opened_at is not None:
+        if opens_on not in (None, wave.opens_on):
+            raise ValueError("an open wave's opening day cannot change")
+        if instrument_version is not None and instrument_version.pk != wave.instrument_version_id:
+            raise ValueError("an open wave's instrument version cannot change")
+    if opens_on is not None:
+        wave.opens_on = opens_on
+    if instrument_version is not None:
+        if instrument_version.instrument_id != wave.instrument_version.instrument_id:
+            raise ValueError("a wave's version must be of the same instrument")
+        wave.instrument_version = instrument_version
+    if closes_on < wave.opens_on:
+        raise ValueError("a wave cannot close before it opens")
+    wave.closes_on = closes_on
+    wave.reminder_days = sorted({int(d) for d in reminder_days}, reverse=True)
+    wave.save()
+    return wave

@@ -183,3 +183,53 @@ def own_answers(user: AnyUser) -> QuerySet[Answer]:
     if not has_role(user, Role.CASEWORKER):
         return Answer.objects.none()
     return Answer.objects.filter(caseworker_id=user.pk)
+
+
+# --- rating and the caseworker's own view (issue 3, points 5 and 6) --------------------------------
+
+
+def can_rate(user: AnyUser) -> bool:
+    """The rating page and the own-answers view are the caseworker's; every other role gets a 403."""
+    return has_role(user, Role.CASEWORKER)
+
+
+def rateable_caseload(user: AnyUser, wave_id: int) -> QuerySet[WaveCaseload]:
+    """The part of the caseworker's frozen caseload they rate: citizens they are still the caseworker
+    of. A citizen who has moved to a colleague since the wave opened is no longer shown to the former
+    caseworker by name (identifiable_citizens), so the former caseworker neither sees nor rates them."""
+    return rating_caseload(user, wave_id).filter(
+        citizen__assignments__caseworker_id=user.pk, citizen__assignments__end__isnull=True
+    )
+
+
+# --- waves, invitations and response rates (issue 3, points 1, 3 and 4) ----------------------------
+
+
+def can_edit_instrument(user: AnyUser) -> bool:
+    """Editing the instrument (a new version) is part of running the waves: researchers."""
+    return can_plan_waves(user)
+
+
+def can_view_response_rates(user: AnyUser) -> bool:
+    """Live response rates per municipality, team and wave, unsuppressed: researchers only."""
+    return is_researcher(user)
+
+
+def can_use_invitation(staff: Staff) -> bool:
+    """Whom an e-mailed single-use link may log in: an active caseworker, and never an account with
+    administrative rights (a mailbox must not be the key to the admin)."""
+    return (
+        staff.is_active
+        and not staff.is_superuser
+        and has_role(staff, Role.CASEWORKER)
+        and not has_role(staff, Role.ADMINISTRATOR)
+    )
+
+
+# --- caseload import (issue 3, point 2) ------------------------------------------------------------
+
+
+def can_import_caseload(user: AnyUser) -> bool:
+    """Whether the import page (and its menu item) is open to the user: a data manager of any
+    municipality. Which municipalities they may import for is caseload_import_municipalities."""
+    return bool(municipality_codes(user, among=[Role.DATA_MANAGER]))

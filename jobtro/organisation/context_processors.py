@@ -12,5 +12,10 @@ def roles(request: HttpRequest) -> dict[str, object]:
             "citizens": access.can_list_citizens(user),
             "audit": access.can_view_audit_log(user),
             "admin": access.is_administrator(user) and user.is_staff,
+            "my_answers": access.can_rate(user),
+            "caseload_import": access.can_import_caseload(user),
+            "waves": access.can_plan_waves(user),
+            "instrument": access.can_edit_instrument(user),
+            "export": access.can_export_answers(user),
         }
     }

@@ -5,11 +5,14 @@ EXPECTED - so no view can slip in without an access decision."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
+from jobtro.measurement.actions import default_instrument_version, plan_waves
+from jobtro.measurement.models import Wave
 from jobtro.testing import PersonaTestCase
 
 PERSONAS = [
@@ -36,6 +39,22 @@ def _expect(default: int, anonymous: int = 302, **overrides: int) -> dict[str, i
 
 def _roles_only(**overrides: int) -> dict[str, int]:
     return _expect(200, outsider=403, **overrides)
+
+
+def _upcoming_wave(t: AccessWalkTest) -> Wave:
+    """A wave planned to open in a month, whatever the day the tests run."""
+    opens = timezone.localdate() + timedelta(days=30)
+    wave, _ = Wave.objects.get_or_create(
+        project=t.project,
+        number=99,
+        defaults={
+            "name": "Måling 100",
+            "opens_on": opens,
+            "closes_on": opens + timedelta(days=13),
+            "instrument_version": default_instrument_version(),
+        },
+    )
+    return wave
 
 
 # (url name, case label, how to build the URL from the test case, expected status per persona)
@@ -105,6 +124,52 @@ EXPECTED: list[Case] = [
         _expect(403, caseworker_a=404, caseworker_b=404, data_manager_y=200, researcher=200),
     ),
     ("audit_log", "", lambda t: reverse("audit_log"), _expect(403, researcher=200, administrator=200)),
+    # Caseload imports are the data manager's, for their own municipality (measurement/tests/
+    # test_caseload_import_web.py posts files, also for another municipality).
+    ("caseload_import", "", lambda t: reverse("caseload_import"), _expect(403, data_manager_y=200)),
+    # The rating page and the own answers are the caseworker's. The baseline wave (planned, not opened)
+    # shows caseworkers a calm message; an unknown wave is not found.
+    (
+        "rate_wave",
+        "baseline",
+        lambda t: reverse("rate_wave", args=[plan_waves(t.project)[0].pk]),
+        _expect(403, caseworker_a=200, caseworker_b=200),
+    ),
+    (
+        "rate_wave",
+        "unknown",
+        lambda t: reverse("rate_wave", args=[999999]),
+        _expect(403, caseworker_a=404, caseworker_b=404),
+    ),
+    # Answers are POST only; a GET is refused for everyone (measurement/tests/test_rating*.py post them).
+    ("rate_answer", "", lambda t: reverse("rate_answer", args=[1]), _expect(405, anonymous=405)),
+    ("my_answers", "", lambda t: reverse("my_answers"), _expect(403, caseworker_a=200, caseworker_b=200)),
+    # The pseudonymised answer export is for researchers only (test_export_views.py downloads it).
+    ("answer_export", "", lambda t: reverse("answer_export"), _expect(403, researcher=200)),
+    # Waves, the instrument and response rates are the researchers' (measurement/tests/test_waves*.py,
+    # test_instrument*.py); planning and opening are POST only, so a researcher's GET is refused.
+    ("instrument_detail", "", lambda t: reverse("instrument_detail"), _expect(403, researcher=200)),
+    ("instrument_edit", "", lambda t: reverse("instrument_edit"), _expect(403, researcher=200)),
+    ("waves_home", "", lambda t: reverse("waves_home"), _expect(403, researcher=302)),
+    ("wave_list", "", lambda t: reverse("wave_list", args=[t.project.pk]), _expect(403, researcher=200)),
+    ("wave_list", "unknown", lambda t: reverse("wave_list", args=[999999]), _expect(403, researcher=404)),
+    ("wave_plan", "", lambda t: reverse("wave_plan", args=[t.project.pk]), _expect(403, researcher=405)),
+    ("response_rates", "", lambda t: reverse("response_rates", args=[t.project.pk]), _expect(403, researcher=200)),
+    (
+        "wave_edit",
+        "upcoming",
+        lambda t: reverse("wave_edit", args=[_upcoming_wave(t).pk]),
+        _expect(403, researcher=200),
+    ),
+    (
+        "wave_open",
+        "upcoming",
+        lambda t: reverse("wave_open", args=[_upcoming_wave(t).pk]),
+        _expect(403, researcher=405),
+    ),
+    # The single-use link needs no login; an unknown token is not found for anyone
+    # (measurement/tests/test_invitations*.py use real ones).
+    ("invitation_login", "unknown", lambda t: reverse("invitation_login", args=["x" * 9]), _expect(404, anonymous=404)),
 ]
 
 
