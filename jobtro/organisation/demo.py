@@ -23,7 +23,8 @@ from jobtro.audit.actions import record
 from jobtro.audit.models import AuditEvent
 from jobtro.measurement.actions import default_instrument_version, open_wave, plan_waves
 from jobtro.measurement.identity import seal
-from jobtro.measurement.models import Answer, CaseworkerAssignment, Citizen, Item, Wave, WaveCaseload
+from jobtro.measurement.invitations import create_invitations
+from jobtro.measurement.models import Answer, CaseworkerAssignment, Citizen, Invitation, Item, Wave, WaveCaseload
 from jobtro.organisation.models import Membership, Municipality, Participation, Project, Role, Staff, Unit
 from jobtro.stats.simulate import Simulation, demo_config, simulate
 
@@ -241,6 +242,7 @@ def _load_waves(
     general = sim.general_beliefs.partition_by("wave", as_dict=True)
     demo_caseworker = Staff.objects.get(username="sagsbehandler").pk
     n_frozen = 0
+    invitations_sent: list[tuple[Wave, datetime]] = []
 
     for wave in plan_waves(project, version=version):
         if wave.opens_on > today or (wave.number,) not in beliefs:
@@ -257,6 +259,7 @@ def _load_waves(
         }
         opened = datetime.combine(wave.opens_on, time(7), tzinfo=tz)
         caseloads: dict[int, list[tuple[int, int | None]]] = {}
+        invitations_sent.append((wave, opened))
         if wave.closes_on < today:
             # A closed wave: frozen as the simulation measured it, answered by most caseworkers.
             Wave.objects.filter(pk=wave.pk).update(opened_at=opened)
@@ -281,6 +284,11 @@ def _load_waves(
             fraction = 1 / 3 if w == demo_caseworker else _draw_fraction(answers.rng)
             if fraction:
                 answers.caseworker(wave, w, caseload, shares.get(w), fraction, today)
+    # Every caseworker with a frozen caseload was invited when the wave opened (the demo sends no
+    # e-mails: the links would be unusable anyway, and the demo logins use passwords).
+    for wave, opened in invitations_sent:
+        create_invitations(wave)
+        Invitation.objects.filter(wave=wave).update(sent_at=opened)
     Answer.objects.bulk_create(answers.rows, batch_size=2000)
     record(AuditEvent.Action.BULK, project, detail={"loaded": "demo waves", "answers": len(answers.rows)})
     return {"frozen caseload rows": n_frozen, "answers": len(answers.rows)}

@@ -180,3 +180,15 @@ class DemoLoaderTestCase(TestCase):
         self.assertEqual(again.project, self.project)
         self.assertEqual({login.username for login in again.logins}, set(HOME_SECTION))
         self.assertEqual({model: model.objects.count() for model in MODELS}, before)
+
+    def test_it_invited_every_caseworker_with_a_frozen_caseload(self) -> None:
+        from jobtro.measurement.invitations import response_rates
+
+        waves = list(Wave.objects.filter(project=self.project, opened_at__isnull=False))
+        for wave in waves:
+            invited = set(wave.invitations.filter(sent_at__isnull=False).values_list("caseworker_id", flat=True))
+            self.assertEqual(invited, set(wave.caseload.values_list("caseworker_id", flat=True)))
+        rates = response_rates(waves)
+        open_wave = next(w for w in waves if w.closes_on >= TODAY)
+        total = rates[open_wave.pk].total
+        self.assertTrue(0 < total.completed < total.started < total.invited, total)
