@@ -167,7 +167,7 @@ def record_answer(
     elif value is None or value not in item.allowed_values():
         raise AnswerRejected("value", f"{value!r} is not an allowed answer")
 
-    existing = Answer.objects.filter(request_id=request_id).first()
+    existing = Answer.objects.filter(request_id=request_id).order_by("pk").first()
     if existing is not None:
         return _same_request(existing, wave, item, caseworker, citizen, value, dont_know)
     try:
@@ -184,7 +184,7 @@ def record_answer(
             )
     except IntegrityError:
         # The same request arrived twice at once; the other one won the race.
-        existing = Answer.objects.filter(request_id=request_id).first()
+        existing = Answer.objects.filter(request_id=request_id).order_by("pk").first()
         if existing is None:
             raise
         return _same_request(existing, wave, item, caseworker, citizen, value, dont_know)
