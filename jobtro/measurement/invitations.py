@@ -63,6 +63,16 @@ def configured_base_url() -> str:
     raise ImproperlyConfigured("JOBTRO_BASE_URL is not set: e-mailed links need the site's address")
 
 
+def command_base_url(option: str | None) -> str:
+    """The base URL for a management command: its ``--base-url`` or the configured one."""
+    from django.core.management.base import CommandError
+
+    try:
+        return option or configured_base_url()
+    except ImproperlyConfigured as exc:
+        raise CommandError(f"{exc}, or pass --base-url") from None
+
+
 def link_url(token: str, base_url: str) -> str:
     return base_url.rstrip("/") + reverse("invitation_login", args=[token])
 

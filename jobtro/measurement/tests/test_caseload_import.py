@@ -4,16 +4,14 @@ on the way in, idempotent re-imports and caseworker changes with dates."""
 from __future__ import annotations
 
 import codecs
-import csv
-import io
 from datetime import date, datetime
 from pathlib import Path
 
 from django.db import transaction
 from django.utils import translation
-from openpyxl import Workbook
 
 from jobtro.audit.models import AuditEvent
+from jobtro.lib.tests.test_tabular import csv_bytes, xlsx_bytes
 from jobtro.measurement.caseload_import import ImportResult, Problem, import_caseload, problem_line
 from jobtro.measurement.identity import cipher, pseudonym_for
 from jobtro.measurement.models import CaseworkerAssignment, Citizen
@@ -28,20 +26,11 @@ SOEREN, BJOERN = "1203850006", "0211900059"
 
 
 def caseload_csv(rows: list[list[str]], *, encoding: str = "utf-8", delimiter: str = ";", header: bool = True) -> bytes:
-    out = io.StringIO()
-    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows([HEADER, *rows] if header else rows)
-    return out.getvalue().encode(encoding)
+    return csv_bytes([HEADER, *rows] if header else rows, encoding=encoding, delimiter=delimiter)
 
 
 def caseload_xlsx(rows: list[list[object]]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx_bytes(rows)
 
 
 class CaseloadImportTestCase(PersonaTestCase):

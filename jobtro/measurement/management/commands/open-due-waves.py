@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from jobtro.audit.context import Actor, acting_as
@@ -22,10 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--base-url", help="the site's address for the links (default: JOBTRO_BASE_URL)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            base_url = options["base_url"] or invitations.configured_base_url()
-        except ImproperlyConfigured as exc:
-            raise CommandError(f"{exc}, or pass --base-url") from None
+        base_url = invitations.command_base_url(options["base_url"])
         with acting_as(Actor(id=None, label="jobtro open-due-waves", via="cli")):
             opened, report = invitations.open_due_waves(base_url=base_url)
         for wave in opened:

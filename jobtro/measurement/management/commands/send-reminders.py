@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from jobtro.audit.context import Actor, acting_as
@@ -23,10 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--base-url", help="the site's address for the links (default: JOBTRO_BASE_URL)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            base_url = options["base_url"] or invitations.configured_base_url()
-        except ImproperlyConfigured as exc:
-            raise CommandError(f"{exc}, or pass --base-url") from None
+        base_url = invitations.command_base_url(options["base_url"])
         with acting_as(Actor(id=None, label="jobtro send-reminders", via="cli")):
             report = invitations.send_reminders(base_url=base_url)
         self.stdout.write(
