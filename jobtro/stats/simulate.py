@@ -1121,6 +1121,34 @@ def _weekly_status(config: SimulationConfig, dyn: _Dynamics) -> pl.DataFrame:
 # --------------------------------------------------------------------------------------------------
 # Output
 
+REGISTER_EXTRACT: Final = "status_register"
+"""File name (without extension) of the register-style extract :func:`write` adds beside the tables."""
+
+
+def register_extract(sim: Simulation, *, until_week: int | None = None) -> pl.DataFrame:
+    """The weekly status as a municipality would receive it from the outcome register: ``cpr``,
+    ``year_week`` (ISO label, ``2025-W07``) and ``status`` (the simulator's codes, which the default
+    status-code mapping knows), sorted by CPR number and week. ``until_week`` keeps weeks before it
+    only (an extract taken mid-way). This is what `jobtro import-status` reads, so the demo and the
+    benchmarks go through the same import as real data."""
+    status = sim.weekly_status
+    if until_week is not None:
+        status = status.filter(pl.col("week") < until_week)
+    labels = (
+        status.select("iso_year", "iso_week")
+        .unique()
+        .with_columns(
+            (pl.col("iso_year").cast(pl.String) + "-W" + pl.col("iso_week").cast(pl.String).str.zfill(2)).alias(
+                "year_week"
+            )
+        )
+    )
+    return (
+        status.join(sim.citizens.select("citizen_id", "cpr"), on="citizen_id", how="left", maintain_order="left")
+        .join(labels, on=["iso_year", "iso_week"], how="left", maintain_order="left")
+        .select("cpr", "year_week", pl.col("status").cast(pl.String))
+    )
+
 
 def write(sim: Simulation, out_dir: Path, formats: Sequence[str] = FORMATS) -> list[Path]:
     """Write every table as ``<table>.parquet`` and/or ``<table>.csv`` in ``out_dir``.
@@ -1137,7 +1165,8 @@ def write(sim: Simulation, out_dir: Path, formats: Sequence[str] = FORMATS) -> l
     Returns
     -------
     list of Path
-        The written files, table by table in :data:`TABLES` order, formats in the given order.
+        The written files, table by table in :data:`TABLES` order, formats in the given order, and then
+        the register extract (:func:`register_extract`) as ``status_register.<format>``.
 
     Raises
     ------
@@ -1157,4 +1186,12 @@ def write(sim: Simulation, out_dir: Path, formats: Sequence[str] = FORMATS) -> l
             else:
                 frame.write_csv(path)
             paths.append(path)
+    extract = register_extract(sim)
+    for fmt in formats:
+        path = out_dir / f"{REGISTER_EXTRACT}.{fmt}"
+        if fmt == "parquet":
+            extract.write_parquet(path)
+        else:
+            extract.write_csv(path, separator=";")  # as Danish Excel and register extracts write it
+        paths.append(path)
     return paths

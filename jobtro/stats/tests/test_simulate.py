@@ -384,7 +384,11 @@ def test_it_lets_a_cox_model_recover_every_true_log_hazard_ratio(case: str) -> N
 def test_it_writes_parquet_and_csv_with_the_same_rows(tmp_path: Path) -> None:
     sim = simulate(replace(demo_config(seed=2), weeks=20))
     paths = write(sim, tmp_path / "out")
-    assert [p.name for p in paths] == [f"{t}.{f}" for t in TABLES for f in ("parquet", "csv")]
+    assert [p.name for p in paths] == [
+        *(f"{t}.{f}" for t in TABLES for f in ("parquet", "csv")),
+        "status_register.parquet",
+        "status_register.csv",
+    ]
     for name, frame in sim.tables().items():
         from_parquet = pl.read_parquet(tmp_path / "out" / f"{name}.parquet")
         from_csv = pl.read_csv(tmp_path / "out" / f"{name}.csv", infer_schema_length=None)
@@ -393,6 +397,9 @@ def test_it_writes_parquet_and_csv_with_the_same_rows(tmp_path: Path) -> None:
         assert from_parquet.equals(frame), name
     cpr_numbers = pl.read_csv(tmp_path / "out" / "citizens.csv", schema_overrides={"cpr": pl.String})["cpr"]
     assert cpr_numbers.equals(sim.citizens["cpr"])  # leading zeros survive
-    assert write(sim, tmp_path / "only", formats=("csv",)) == [tmp_path / "only" / f"{t}.csv" for t in TABLES]
+    assert write(sim, tmp_path / "only", formats=("csv",)) == [
+        *(tmp_path / "only" / f"{t}.csv" for t in TABLES),
+        tmp_path / "only" / "status_register.csv",
+    ]
     with pytest.raises(ValueError, match="unknown format"):
         write(sim, tmp_path / "bad", formats=("xlsx",))

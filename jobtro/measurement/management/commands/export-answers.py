@@ -17,20 +17,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from jobtro.audit.context import Actor, acting_as
 from jobtro.measurement import export
 from jobtro.measurement.models import Wave
+from jobtro.organisation.commandline import command_project
 from jobtro.organisation.models import Project
-
-
-def _project(project_id: int | None) -> Project:
-    projects = Project.objects.all()
-    if project_id is not None:
-        found = projects.filter(pk=project_id).first()
-        if found is None:
-            raise CommandError(f"--project: there is no project with id {project_id}")
-        return found
-    latest = projects.order_by("-start_date", "-pk").first()
-    if latest is None:
-        raise CommandError("there is no project yet: create one with `jobtro project create NAME --start DATE`")
-    return latest
 
 
 def _waves(project: Project, numbers: list[int] | None) -> list[Wave]:
@@ -70,7 +58,7 @@ class Command(BaseCommand):
         existing = [name for name in names if (out / name).exists()]
         if existing and not options["force"]:
             raise CommandError(f"--out: {out} already holds {', '.join(existing)}; use --force to overwrite")
-        waves = _waves(_project(options["project"]), options["wave"])
+        waves = _waves(command_project(options["project"]), options["wave"])
         with acting_as(Actor(id=None, label="jobtro export-answers", via="cli")):
             dataset = export.build_dataset(waves)
             try:

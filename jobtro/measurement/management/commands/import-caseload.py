@@ -10,25 +10,17 @@ the import.
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from jobtro.audit.context import Actor, acting_as
+from jobtro.audit.context import acting_as
 from jobtro.lib.municipalities import normalise_code
 from jobtro.measurement.caseload_import import ImportResult, import_caseload, problem_line
+from jobtro.organisation.commandline import command_actor
 from jobtro.organisation.models import Municipality
-
-
-def _operator() -> str:
-    # Who ran the command, for the audit log; a container may have no name for its user id.
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def summary(result: ImportResult) -> str:
@@ -79,7 +71,7 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"{path}: {exc.strerror or type(exc).__name__}", returncode=2) from None
 
-        with acting_as(Actor(id=None, label=f"jobtro import-caseload ({_operator()})", via="cli")):
+        with acting_as(command_actor("import-caseload")):
             result = import_caseload(data, municipality, dry_run=options["dry_run"], complete=options["complete"])
         for problem in result.warnings:
             self.stdout.write(problem_line(problem, warning=True))
