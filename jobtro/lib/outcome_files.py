@@ -497,7 +497,7 @@ def _repeats(
     linked: pl.DataFrame, keys: tuple[str, ...], frame: pl.DataFrame, cols: Columns, person_column: str, code: str
 ) -> pl.DataFrame:
     """Rows repeating the ``keys`` of an earlier row; ``linked`` is sorted by the keys and then ``__row``."""
-    repeated = linked.filter(pl.all_horizontal([pl.col(k) == pl.col(k).shift(-1) for k in keys]))
+    repeated = linked.filter(pl.all_horizontal([pl.col(k) == pl.col(k).shift(1) for k in keys]))
     if repeated.is_empty():
         return _problem_frame([])
     heading = cols.headings.get("cpr") or cols.headings["pseudonym"]
