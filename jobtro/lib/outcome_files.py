@@ -11,8 +11,8 @@ told apart by content. Headings are matched case- and punctuation-insensitively 
 (:data:`STATUS_HEADINGS`, :data:`EVENT_HEADINGS`); the week may be one column (``2025-W07``,
 ``2025W07``, ``2025-07``, ``202507``, or any date in the week) or two (ISO year and week number).
 
-Rows are numbered as a spreadsheet shows them: the heading is row 1, the first data row row 2 (a
-``sep=`` line adds one). In a Parquet file, which has no heading row, row 1 is the first record.
+Rows are numbered as a spreadsheet shows them: the heading is row 1, the first data row row 2 (Excel
+hides a ``sep=`` line, so it is not counted). In a Parquet file, which has no heading row, row 1 is the first record.
 
 Checking
 --------
@@ -269,8 +269,7 @@ def _read_csv(data: bytes) -> RawTable:
     match = re.match(rb"(?:\xef\xbb\xbf)?sep=([^\r\n])[ \t]*(?:\r\n|\r|\n)", data, re.IGNORECASE)
     if match:
         delimiter = match.group(1).decode("latin-1")
-        data = data[match.end() :]
-        offset = 3
+        data = data[match.end() :]  # Excel hides the line, so it does not count as a row (as in tabular)
     else:
         first = data.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff")
         delimiter = tabular.sniff_delimiter(first)
@@ -337,6 +336,9 @@ def _match(raw: RawTable, aliases: Mapping[str, tuple[str, ...]], required: Iter
     elif "cpr" not in found and "pseudonym" not in found:
         problems.append((None, "cpr / pseudonym", "", "missing_column", 1))
     problems.extend((None, aliases[key][0], "", "missing_column", 1) for key in required if key not in found)
+    if "year" in aliases and not {"year_week", "year", "week"} & set(found):
+        # Reported with the other missing columns, so one upload shows every file-level problem.
+        problems.append((None, aliases["year_week"][0], "", "missing_column", 1))
     if problems:
         raise Problems(_problem_frame(problems))
     return Columns(found, headings)
@@ -652,7 +654,7 @@ def read_status(
         # One problem per unknown code (first row, number of rows): the list a mapping needs.
         problems.append(
             frame.filter(pl.col(code_column).is_in(unknown))
-            .group_by(pl.col(code_column).alias("value"))
+            .group_by(pl.col(code_column).str.strip_chars().alias("value"))  # " X1" and "X1" are one code
             .agg(pl.col("__row").min().alias("row"), pl.len().cast(pl.Int64).alias("count"))
             .select("row", pl.lit(code_heading).alias("column"), "value", pl.lit("unknown_code").alias("code"), "count")
         )

@@ -502,10 +502,10 @@ def test_a_row_with_a_bad_value_is_never_a_duplicate() -> None:
 # --- status files: row numbers ---------------------------------------------------------------------
 
 
-def test_an_excel_sep_line_shifts_the_rows_by_one() -> None:
+def test_an_excel_sep_line_is_not_a_row_as_excel_hides_it() -> None:
     data = b"sep=;\r\ncpr;uge;status\r\n3201900059;2025-W07;job\r\n"
-    assert problems(data) == [(3, "cpr", "3201900059", "cpr")]
-    assert problems(codecs.BOM_UTF8 + data) == [(3, "cpr", "3201900059", "cpr")]
+    assert problems(data) == [(2, "cpr", "3201900059", "cpr")]
+    assert problems(codecs.BOM_UTF8 + data) == [(2, "cpr", "3201900059", "cpr")]
 
 
 def test_blank_lines_keep_their_row_numbers() -> None:
@@ -1155,3 +1155,10 @@ def test_events_outside_the_period_are_found_and_the_bounds_are_inside() -> None
     outside = events_outside(extract, start=START, until=UNTIL)
     assert outside.rows() == events((PA, "job", date(2024, 12, 31)), (PC, "education", date(2026, 1, 1))).rows()
     assert events_outside(extract, start=date(2020, 1, 1), until=date(2030, 1, 1)).is_empty()
+
+
+def test_missing_week_and_code_columns_are_reported_together() -> None:
+    with pytest.raises(Problems) as raised:
+        read(b"cpr;note\n0211900059;x\n")
+    found = [(p.column, p.code) for p in raised.value.all()]
+    assert found == [("status", "missing_column"), ("year_week", "missing_column")]
