@@ -12,7 +12,9 @@ DEV_ENV := JOBTRO_DEBUG=1
 demo: bootstrap
 	$(DEV_ENV) $(BIN)/jobtro migrate --noinput
 	$(DEV_ENV) $(BIN)/jobtro demo
-	@echo "Serving http://127.0.0.1:8000 (Ctrl-C stops)."
+	@echo "Serving http://127.0.0.1:8000 with the task worker for uploads (Ctrl-C stops both)."
+	@$(DEV_ENV) $(BIN)/jobtro db_worker --no-reload --verbosity 0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/jobtro runserver 127.0.0.1:8000
 
 test: bootstrap

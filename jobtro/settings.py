@@ -143,6 +143,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "jobtro.organisation",
     "jobtro.measurement",
+    "jobtro.outcomes",
     "jobtro.audit",
     "jobtro.reports",
 ]

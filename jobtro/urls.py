@@ -17,6 +17,7 @@ urlpatterns = [
     path("units/<int:pk>/", organisation_views.unit_detail, name="unit_detail"),
     path("staff/", organisation_views.staff_list, name="staff_list"),
     path("", include("jobtro.measurement.urls")),
+    path("outcomes/", include("jobtro.outcomes.urls")),
     path("audit/", audit_views.audit_log, name="audit_log"),
     path("admin/", admin.site.urls),
 ]

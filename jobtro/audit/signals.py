@@ -23,16 +23,33 @@ from jobtro.audit.models import AuditEvent
 
 # Models whose changes are audited: ours and Django's auth groups. Sessions, task results and the
 # audit log itself are bookkeeping, not data.
-_AUDITED_APPS = {"organisation", "measurement", "auth"}
-# Field values never copied into the audit log (only the fact that they changed).
-_SECRET_FIELDS = {"password", "cpr_encrypted", "name_encrypted", "last_login"}
+_AUDITED_APPS = {"organisation", "measurement", "outcomes", "auth"}
+# A web upload's job row is progress bookkeeping like a task result; the import it makes is audited.
+_NOT_AUDITED = {"outcomes.ImportJob"}
+# Field values never copied into the audit log (only the fact that they changed): secrets, and the
+# columnar outcome data (megabytes of Parquet; the import's BULK event says what changed in it).
+_SECRET_FIELDS = {
+    "password",
+    "cpr_encrypted",
+    "name_encrypted",
+    "last_login",
+    "persons_parquet",
+    "data_parquet",
+    "codes",
+    "spells_parquet",
+    "counting_parquet",
+    "sources",
+}
 
 
 def _audited(sender: type[models.Model]) -> bool:
     # Historical models (a migration's RunPython) are not audited: a migration is reviewed, versioned
     # code, and it may run before the audit log's own table exists (`jobtro migrate organisation`).
     return (
-        sender._meta.apps is global_apps and sender._meta.app_label in _AUDITED_APPS and not sender._meta.auto_created
+        sender._meta.apps is global_apps
+        and sender._meta.app_label in _AUDITED_APPS
+        and not sender._meta.auto_created
+        and sender._meta.label not in _NOT_AUDITED
     )
 
 

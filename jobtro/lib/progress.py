@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Protocol
 
 WIDTH = 24
 
 
-class StepBar:
-    """Call the instance with a step's name as the step starts; :meth:`done` when everything is."""
+class Output(Protocol):
+    def write(self, text: str, /) -> object: ...
+    def flush(self) -> object: ...
 
-    def __init__(self, steps: Sequence[str], out: TextIO, *, title: str = "") -> None:
+
+class StepBar:
+    """Call the instance with a step's name as the step starts; :meth:`done` when everything is.
+
+    ``out`` is a plain stream (a management command passes ``self.stderr._out``: Django's wrapper would
+    end every write with a newline, which breaks redrawing the line in place)."""
+
+    def __init__(self, steps: Sequence[str], out: Output, *, title: str = "") -> None:
         self.steps = list(steps)
         self.out = out
         self.title = title

@@ -24,6 +24,7 @@ from django.db.models import Q, QuerySet
 
 from jobtro.measurement.models import Answer, Citizen, WaveCaseload
 from jobtro.organisation.models import MUNICIPAL_ROLES, Membership, Municipality, Role, Staff, Unit
+from jobtro.outcomes.models import ImportJob
 
 AnyUser = Staff | AnonymousUser
 
@@ -233,3 +234,28 @@ def can_import_caseload(user: AnyUser) -> bool:
     """Whether the import page (and its menu item) is open to the user: a data manager of any
     municipality. Which municipalities they may import for is caseload_import_municipalities."""
     return bool(municipality_codes(user, among=[Role.DATA_MANAGER]))
+
+
+# --- outcomes (issue 4) ----------------------------------------------------------------------------
+
+
+def can_import_outcomes(user: AnyUser) -> bool:
+    """Whether the register upload page (and its menu item) is open to the user: a data manager of any
+    municipality. Which municipalities they may upload for is outcome_import_municipalities."""
+    return bool(municipality_codes(user, among=[Role.DATA_MANAGER]))
+
+
+def outcome_import_municipalities(user: AnyUser) -> QuerySet[Municipality]:
+    """Municipalities whose register data the user may upload and whose imports they see listed: a
+    data manager's own."""
+    return Municipality.objects.filter(code__in=municipality_codes(user, among=[Role.DATA_MANAGER]))
+
+
+def outcome_import_jobs(user: AnyUser) -> QuerySet[ImportJob]:
+    """Upload jobs whose page (progress, every problem with its value, counts) the user may see: their
+    own, and every job of a municipality they are the data manager of. Problems quote the file's
+    values, CPR numbers among them, so nobody else - researchers included - sees a job (404)."""
+    if not user.is_authenticated or not user.is_active:
+        return ImportJob.objects.none()
+    managed = municipality_codes(user, among=[Role.DATA_MANAGER])
+    return ImportJob.objects.filter(Q(requested_by_id=user.pk) | Q(municipality__code__in=managed))

@@ -14,6 +14,7 @@ def roles(request: HttpRequest) -> dict[str, object]:
             "admin": access.is_administrator(user) and user.is_staff,
             "my_answers": access.can_rate(user),
             "caseload_import": access.can_import_caseload(user),
+            "outcome_import": access.can_import_outcomes(user),
             "waves": access.can_plan_waves(user),
             "instrument": access.can_edit_instrument(user),
             "export": access.can_export_answers(user),

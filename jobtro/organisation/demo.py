@@ -3,8 +3,10 @@ database: the project, job centres, departments and teams, caseworkers, the citi
 caseloads (pseudonymised, identity encrypted) and who their caseworker has been.
 
 The project starts a year before today so the demo is always mid-way; the simulated weeks after
-today have not happened yet and are not loaded. Beliefs and weekly register status come with the
-measurement and outcome models (issues 3 and 4).
+today have not happened yet and are not loaded. The closed waves hold the simulated beliefs, and the
+outcomes arrive as municipalities would deliver them and through the same import as theirs: weekly
+status extracts from the register (CSV) for three municipalities and a file of job and education
+starts for Frederiksberg, each ending :data:`REGISTER_LAG_WEEKS` before today, as register data lag.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from jobtro.measurement.identity import seal
 from jobtro.measurement.invitations import create_invitations
 from jobtro.measurement.models import Answer, CaseworkerAssignment, Citizen, Invitation, Item, Wave, WaveCaseload
 from jobtro.organisation.models import Membership, Municipality, Participation, Project, Role, Staff, Unit
-from jobtro.stats.simulate import Simulation, demo_config, simulate
+from jobtro.stats.simulate import Simulation, demo_config, register_extract, simulate
 
 PROJECT_NAME = "Troen på borgernes jobchance"
 DEMO_PASSWORD = "jobtro-demo"  # noqa: S105 - printed by `make demo`; demo databases only
@@ -168,9 +170,73 @@ def load_demo(seed: int = 2026, today: date | None = None) -> DemoSummary:
         "citizens": len(citizens),
         "assignments": len(assignments),
         **_load_waves(project, sim, by_sim_id, caseworkers, today, seed),
+        **_load_outcomes(project, sim, municipalities, now_week),
     }
     record(AuditEvent.Action.BULK, project, detail={"loaded": "demo collaboration", "seed": seed, **counts})
     return DemoSummary(created=True, project=project, logins=logins, counts=counts)
+
+
+REGISTER_LAG_WEEKS = 4  # register extracts end about a month before they are delivered
+EVENT_MUNICIPALITY = "0147"  # Frederiksberg delivers job and education starts instead of weekly status
+
+
+def _load_outcomes(
+    project: Project, sim: Simulation, municipalities: dict[str, Municipality], now_week: int
+) -> dict[str, int]:
+    """Import the demo's outcome files through jobtro.outcomes.imports, then build the spells."""
+    from jobtro.outcomes.imports import import_events, import_status
+    from jobtro.outcomes.spells import build_spells
+
+    until_week = max(1, now_week - REGISTER_LAG_WEEKS)
+    extract = register_extract(sim, until_week=until_week)
+    home = sim.citizens.select("cpr", "municipality_code")
+    imported = 0
+    for code, municipality in sorted(municipalities.items()):
+        mine = extract.join(home.filter(pl.col("municipality_code") == code), on="cpr", how="semi")
+        if code == EVENT_MUNICIPALITY:
+            outcome = import_events(
+                _events_csv(sim, mine),
+                project=project,
+                municipality=municipality,
+                covers_from=sim.config.start,
+                covers_until=sim.config.start + timedelta(weeks=until_week) - timedelta(days=1),
+                file_name=f"forloeb_{code}.csv",
+            )
+        else:
+            outcome = import_status(
+                mine.write_csv(separator=";").encode(), project=project, municipality=municipality,
+                file_name=f"dream_{code}.csv",
+            )  # fmt: skip
+        if not outcome.ok:
+            raise RuntimeError(f"the demo's outcome file for {code} did not import: {outcome.problems}")
+        imported += outcome.counts["rows"]
+    build = build_spells(project)
+    return {"outcome rows imported": imported, "spells": build.measurements, "spell events": build.events}
+
+
+def _events_csv(sim: Simulation, extract: pl.DataFrame) -> bytes:
+    """Job and education starts (Danish headings, dd-mm-yyyy dates) from a weekly status extract: each
+    citizen's first week out of benefit, started on that week's Wednesday."""
+    first = (
+        extract.filter(pl.col("status") != "benefit")
+        .sort("cpr", "year_week")
+        .unique("cpr", keep="first", maintain_order=True)
+    )
+    rows = [
+        (
+            cpr,
+            "Beskæftigelse" if status == "job" else "Uddannelse",
+            date.fromisoformat(_monday(label)) + timedelta(days=2),
+        )
+        for cpr, label, status in first.iter_rows()
+    ]
+    lines = ["cpr;hændelse;startdato", *(f"{c};{k};{d:%d-%m-%Y}" for c, k, d in rows)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _monday(label: str) -> str:
+    year, week = label.split("-W")
+    return date.fromisocalendar(int(year), int(week), 1).isoformat()
 
 
 # Response in the open wave: (share of caseworkers, share of their caseload answered). The demo

@@ -4,6 +4,7 @@ EXPECTED - so no view can slip in without an access decision."""
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from jobtro.measurement.actions import default_instrument_version, plan_waves
 from jobtro.measurement.models import Wave
+from jobtro.outcomes.models import ImportJob, Kind
 from jobtro.testing import PersonaTestCase
 
 PERSONAS = [
@@ -55,6 +57,30 @@ def _upcoming_wave(t: AccessWalkTest) -> Wave:
         },
     )
     return wave
+
+
+def _import_job(t: AccessWalkTest) -> ImportJob:
+    """Data manager Y's upload that stopped with a problem (so its every page exists)."""
+    job, _ = ImportJob.objects.get_or_create(
+        file_name="status.csv",
+        defaults={
+            "project": t.project,
+            "kind": Kind.STATUS,
+            "municipality": t.y,
+            "requested_by": t.personas["data_manager_y"],
+            "state": ImportJob.State.FAILED,
+            "problem_count": 1,
+            "problems": [{"row": 2, "column": "cpr", "value": "x", "code": "cpr", "count": 1}],
+            "problems_csv": gzip.compress(b"Row;Column;Value;What is wrong\n2;cpr;x;cpr\n"),
+        },
+    )
+    return job
+
+
+UNKNOWN_JOB = "00000000-0000-4000-8000-000000000000"
+# Register imports are the data manager's, for their own municipality; a job is seen by its requester and
+# the municipality's data managers only, everyone else gets a 404 (outcomes/tests/test_views.py).
+_JOB_ACCESS = _expect(404, data_manager_y=200)
 
 
 # (url name, case label, how to build the URL from the test case, expected status per persona)
@@ -169,6 +195,21 @@ EXPECTED: list[Case] = [
     ),
     # The single-use link needs no login; an unknown token is not found for anyone
     # (measurement/tests/test_invitations*.py use real ones).
+    ("import", "", lambda t: reverse("outcomes:import"), _expect(403, data_manager_y=200)),
+    ("import_job", "Y's", lambda t: reverse("outcomes:import_job", args=[_import_job(t).pk]), _JOB_ACCESS),
+    ("import_job", "unknown", lambda t: reverse("outcomes:import_job", args=[UNKNOWN_JOB]), _expect(404)),
+    (
+        "import_job_status",
+        "Y's",
+        lambda t: reverse("outcomes:import_job_status", args=[_import_job(t).pk]),
+        _JOB_ACCESS,
+    ),
+    (
+        "import_job_problems",
+        "Y's",
+        lambda t: reverse("outcomes:import_job_problems", args=[_import_job(t).pk]),
+        _JOB_ACCESS,
+    ),
     ("invitation_login", "unknown", lambda t: reverse("invitation_login", args=["x" * 9]), _expect(404, anonymous=404)),
 ]
 
