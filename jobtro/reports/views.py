@@ -71,7 +71,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
     manager_codes = access.municipality_codes(user, among=[Role.DATA_MANAGER])
     if manager_codes:
-        context["manager_sections"] = list(
+        sections = list(
             Municipality.objects.filter(code__in=manager_codes)
             .annotate(
                 n_citizens=Count("citizens", distinct=True),
@@ -79,6 +79,9 @@ def home(request: HttpRequest) -> HttpResponse:
             )
             .order_by("name")
         )
+        for m in sections:
+            m.outcomes_until = _outcomes_until(m)  # type: ignore[attr-defined]
+        context["manager_sections"] = sections
 
     if Role.RESEARCHER in roles:
         context["research_rows"] = list(
@@ -103,3 +106,16 @@ def home(request: HttpRequest) -> HttpResponse:
             "total_identities": total,
         }
     return render(request, "reports/home.html", context)
+
+
+def _outcomes_until(municipality: Municipality) -> str | None:
+    """The last week of register data the municipality has delivered (ISO label), if any."""
+    from jobtro.lib.outcome_files import week_index, week_label
+    from jobtro.outcomes.models import OutcomeStore
+
+    weeks = [
+        week_index(s.covers_until) if s.covers_until else s.last_week
+        for s in OutcomeStore.objects.filter(municipality=municipality).only("covers_until", "last_week")
+    ]
+    known = [w for w in weeks if w is not None]
+    return week_label(max(known)) if known else None

@@ -390,3 +390,15 @@ class JobPageAccessTest(PersonaTestCase):
         self.login("data_manager_y")
         response = self.client.get(reverse("outcomes:import_job_problems", args=[self.job.pk]))
         self.assertEqual(b"".join(response.streaming_content), "Række;x\n".encode())  # type: ignore[attr-defined]
+
+
+@override_settings(TASKS=IMMEDIATE)
+class DataManagerHomeTest(PersonaTestCase):
+    def test_the_home_page_says_how_far_the_register_data_go_and_links_to_the_upload(self) -> None:
+        self.login("data_manager_y")
+        home = self.client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="da").content.decode()
+        self.assertIn("Ingen registerdata endnu", home)
+        self.assertIn(f'href="{URL}"', home)
+        self.client.post(URL, {"kind": Kind.STATUS, "municipality": "0727", "file": csv_file(GOOD_STATUS)})
+        home = self.client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="da").content.decode()
+        self.assertIn("2025-W08", home.split('data-testid="home-outcomes-until"')[1].split("</p>")[0])
