@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime, timedelta
 
 import polars as pl
 from django.urls import reverse
@@ -102,3 +103,25 @@ def run_import_job(job_id: str) -> str:
         return str(ImportJob.State.DONE)
     ImportJob.objects.filter(pk=job.pk).update(result=outcome.record, **done)
     return str(ImportJob.State.DONE)
+
+
+STALE_AFTER = timedelta(hours=6)  # far beyond the national panel's import time
+KEEP_PROBLEMS_FOR = timedelta(days=90)
+
+
+def sweep_jobs(now: datetime | None = None) -> dict[str, int]:
+    """Daily housekeeping (idempotent): a job still waiting or running long after it started has lost
+    its worker - it is marked failed and its uploaded bytes dropped; the problems of jobs that ended
+    long ago are dropped (their import records and audit events remain)."""
+    now = now or timezone.now()
+    stale = ImportJob.objects.filter(
+        state__in=[ImportJob.State.QUEUED, ImportJob.State.RUNNING], created_at__lt=now - STALE_AFTER
+    ).update(
+        state=ImportJob.State.FAILED,
+        message="The import did not finish: the task worker stopped. Upload the file again.",
+        upload=b"",
+        finished_at=now,
+    )
+    old = ImportJob.objects.filter(finished_at__lt=now - KEEP_PROBLEMS_FOR, problem_count__gt=0).exclude(problems=[])
+    expired = old.update(problems=[], problems_csv=b"")
+    return {"stale": stale, "problems_dropped": expired}

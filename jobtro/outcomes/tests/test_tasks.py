@@ -4,6 +4,7 @@ row while it runs, and ends with the counts or every problem - and never keeps t
 from __future__ import annotations
 
 import gzip
+import io
 from datetime import date
 from typing import Any
 from unittest import mock
@@ -149,3 +150,28 @@ class RunImportJobTest(PersonaTestCase):
         with mock.patch.object(imports, "import_status") as again:
             self.assertEqual(run_import_job.call(str(job.pk)), ImportJob.State.DONE)
         again.assert_not_called()
+
+    def test_the_daily_sweep_fails_stalled_jobs_and_drops_old_problems(self) -> None:
+        from datetime import timedelta
+
+        from django.core.management import call_command
+        from django.utils import timezone
+
+        from jobtro.outcomes.tasks import sweep_jobs
+
+        stalled = self.job(GOOD_STATUS)
+        ImportJob.objects.filter(pk=stalled.pk).update(state=ImportJob.State.RUNNING)
+        queued = self.job(GOOD_STATUS)
+        failed = self.run_job(self.job(BAD_STATUS))
+        self.assertEqual(sweep_jobs(timezone.now() + timedelta(hours=5)), {"stale": 0, "problems_dropped": 0})
+        later = timezone.now() + timedelta(hours=7)
+        self.assertEqual(sweep_jobs(later), {"stale": 2, "problems_dropped": 0})  # running and queued, 7 h on
+        stalled.refresh_from_db()
+        self.assertEqual((stalled.state, bytes(stalled.upload)), (ImportJob.State.FAILED, b""))
+        queued.refresh_from_db()
+        self.assertEqual(queued.state, ImportJob.State.FAILED)
+        self.assertEqual(sweep_jobs(timezone.now() + timedelta(days=89)), {"stale": 0, "problems_dropped": 0})
+        self.assertEqual(sweep_jobs(timezone.now() + timedelta(days=91)), {"stale": 0, "problems_dropped": 1})
+        failed.refresh_from_db()
+        self.assertEqual((failed.problems, bytes(failed.problems_csv), failed.problem_count), ([], b"", 5))
+        call_command("sweep-import-jobs", stdout=io.StringIO())
