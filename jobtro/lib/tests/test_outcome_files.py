@@ -1162,3 +1162,19 @@ def test_missing_week_and_code_columns_are_reported_together() -> None:
         read(b"cpr;note\n0211900059;x\n")
     found = [(p.column, p.code) for p in raised.value.all()]
     assert found == [("status", "missing_column"), ("year_week", "missing_column")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 5)), min_size=1, max_size=30))
+def test_the_sort_shortcut_gives_the_full_sort(pairs: list[tuple[int, int]]) -> None:
+    from jobtro.lib.outcome_files import _sort_by_person_and_week
+
+    frame = pl.DataFrame(
+        {
+            "__row": list(range(2, len(pairs) + 2)),
+            "pid": pl.Series([p for p, _ in pairs], dtype=pl.UInt32),
+            "week": pl.Series([w for _, w in pairs], dtype=pl.Int32),
+            "code": pl.Series([0] * len(pairs), dtype=pl.UInt16),
+        }
+    )
+    assert _sort_by_person_and_week(frame).equals(frame.sort("pid", "week", "__row"))
