@@ -99,6 +99,13 @@ def stored_events(store: OutcomeStore) -> pl.DataFrame | None:
     return pl.read_parquet(io.BytesIO(bytes(store.data_parquet)))
 
 
+def _previous(project: Project, kind: str, municipality: Municipality | None, fingerprint: str) -> OutcomeImport | None:
+    """The earlier import of the very same file into the scope, if any (then nothing is imported)."""
+    return OutcomeImport.objects.filter(
+        store__project=project, store__kind=kind, store__municipality=municipality, fingerprint=fingerprint
+    ).first()
+
+
 def _fingerprint(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -125,11 +132,8 @@ def import_status(
     step = progress or (lambda _name: None)
     outcome = ImportOutcome(Kind.STATUS)
     fingerprint = _fingerprint(data)
-    previous = OutcomeImport.objects.filter(
-        store__project=project, store__kind=Kind.STATUS, store__municipality=municipality, fingerprint=fingerprint
-    ).first()
-    if previous is not None:
-        outcome.previous = previous
+    outcome.previous = _previous(project, Kind.STATUS, municipality, fingerprint)
+    if outcome.previous is not None:
         return outcome
     try:
         mapping = project_mapping(project, mapping_overrides)
@@ -200,11 +204,8 @@ def import_events(
     step = progress or (lambda _name: None)
     outcome = ImportOutcome(Kind.EVENTS)
     fingerprint = _fingerprint(data)
-    previous = OutcomeImport.objects.filter(
-        store__project=project, store__kind=Kind.EVENTS, store__municipality=municipality, fingerprint=fingerprint
-    ).first()
-    if previous is not None:
-        outcome.previous = previous
+    outcome.previous = _previous(project, Kind.EVENTS, municipality, fingerprint)
+    if outcome.previous is not None:
         return outcome
     try:
         extract = outcome_files.read_events(data, pseudonym_for, progress=step)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from jobtro.lib.municipalities import normalise_code
@@ -21,6 +22,16 @@ def add_common_arguments(parser: CommandParser) -> None:
     parser.add_argument(
         "--problems", metavar="FILE", help="write every problem to FILE (CSV, gzip-compressed) when the file is invalid"
     )
+
+
+def numbers(counts: dict[str, object]) -> dict[str, object]:
+    """Counts written as the user's language writes numbers (31.200.000 and 7,9 in Danish)."""
+    return {
+        k: formats.number_format(v, 1 if isinstance(v, float) else 0, use_l10n=True, force_grouping=True)
+        if isinstance(v, int | float) and not isinstance(v, bool)
+        else v
+        for k, v in counts.items()
+    }
 
 
 def raw_stream(wrapper: OutputWrapper) -> Output:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from jobtro.audit.context import acting_as
 from jobtro.lib.progress import StepBar
 from jobtro.organisation.commandline import command_actor, command_project
-from jobtro.outcomes.management.commands._common import raw_stream
+from jobtro.outcomes.management.commands._common import numbers, raw_stream
 from jobtro.outcomes.spells import STEPS, Definition, SpellError, build_spells
 
 
@@ -47,13 +47,15 @@ class Command(BaseCommand):
                 "%(with_outcome)s with outcome data, %(events)s events; %(counting)s counting-process rows, "
                 "%(changes)s caseworker changes."
             )
-            % {
-                "seconds": f"{seconds:.1f}",
-                "measurements": build.measurements,
-                "persons": build.persons,
-                "with_outcome": build.with_outcome,
-                "events": build.events,
-                "counting": build.counting_rows,
-                "changes": build.caseworker_changes,
-            }
+            % numbers(
+                {
+                    "seconds": seconds,
+                    "measurements": build.measurements,
+                    "persons": build.persons,
+                    "with_outcome": build.with_outcome,
+                    "events": build.events,
+                    "counting": build.counting_rows,
+                    "changes": build.caseworker_changes,
+                }
+            )
         )

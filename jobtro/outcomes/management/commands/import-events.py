@@ -23,6 +23,7 @@ from jobtro.outcomes.imports import EVENT_STEPS, import_events
 from jobtro.outcomes.management.commands._common import (
     add_common_arguments,
     municipality,
+    numbers,
     raw_stream,
     read_file,
     report,
@@ -63,13 +64,13 @@ class Command(BaseCommand):
                 file_name=Path(options["file"]).name, progress=bar,
             )  # fmt: skip
         seconds = bar.done()
-        counts = {**outcome.counts, "where": where.name, "seconds": f"{seconds:.1f}"}
+        counts = {**outcome.counts, "where": where.name, "seconds": seconds}
         summary = (
             _(
                 "Events imported for %(where)s in %(seconds)s s: %(rows)s rows, %(persons)s persons; "
                 "events added: %(added)s, removed: %(removed)s, unchanged: %(unchanged)s."
             )
-            % counts
+            % numbers(counts)
             if outcome.record
             else ""
         )

@@ -28,6 +28,7 @@ from jobtro.outcomes.imports import STATUS_STEPS, import_status
 from jobtro.outcomes.management.commands._common import (
     add_common_arguments,
     municipality,
+    numbers,
     raw_stream,
     read_file,
     report,
@@ -65,14 +66,14 @@ class Command(BaseCommand):
         counts = {
             **outcome.counts,
             "where": where.name if where else _("the national register"),
-            "seconds": f"{seconds:.1f}",
+            "seconds": seconds,
         }
         summary = (
             _(
                 "Weekly status imported for %(where)s in %(seconds)s s: %(rows)s rows, %(persons)s persons; "
                 "person-weeks added: %(added)s, changed: %(changed)s, unchanged: %(unchanged)s."
             )
-            % counts
+            % numbers(counts)
             if outcome.record
             else ""
         )
