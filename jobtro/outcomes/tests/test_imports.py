@@ -260,3 +260,15 @@ class EventImportTests(PersonaTestCase):
         events = stored_events(OutcomeStore.objects.get(kind=Kind.EVENTS))
         assert events is not None
         self.assertEqual(events["person"].to_list(), [pseudonym_for(CPR_A)])
+
+    def test_a_period_that_ends_before_it_starts_is_a_problem(self) -> None:
+        outcome = import_events(
+            events_csv((CPR_A, "job", "03-02-2025")),
+            project=self.project,
+            municipality=self.x,
+            covers_from=date(2025, 6, 1),
+            covers_until=date(2025, 1, 1),
+        )
+        assert outcome.problems is not None
+        self.assertEqual([p.code for p in outcome.problems.all()], ["period"])
+        self.assertFalse(OutcomeImport.objects.exists())
