@@ -19,6 +19,7 @@ import pytest
 from statsmodels.duration.hazard_regression import PHReg
 
 from jobtro.lib import cpr
+from jobtro.stats.bip import bip_dataset, covariates
 from jobtro.stats.simulate import (
     STATUSES,
     TABLES,
@@ -274,46 +275,6 @@ def test_it_rejects_impossible_configs() -> None:
 # 4. Cox recovery
 
 
-def _counting_process(sim: Simulation) -> pl.DataFrame:
-    """(start, stop] intervals per citizen between changes of belief or caseworker, from the tables only.
-
-    A citizen is at risk from week 0 until the week they leave benefit (inclusive) or the end; each wave
-    and each caseworker change starts a new interval; the event is in the last interval of a citizen who
-    left. Person-time whose most recent belief is "Ved ikke" is dropped (the answers are missing
-    completely at random, and the citizen re-enters at the next wave).
-    """
-    weeks = int(sim.weekly_status["week"].max()) + 1  # type: ignore[arg-type]
-    exits = _exits(sim).with_columns(
-        end=pl.coalesce(pl.col("exit_week") + 1, pl.lit(weeks)).cast(pl.Int32),
-        left=pl.col("exit_week").is_not_null(),
-    )
-    first_change = (
-        sim.assignments.filter(pl.col("from_week") > 0)
-        .group_by("citizen_id")
-        .agg(pl.col("from_week").min().cast(pl.Int32).alias("first_change"))
-    )
-    beliefs = sim.specific_beliefs.select("citizen_id", pl.col("week").cast(pl.Int32).alias("start"), "belief")
-    caseworkers = sim.assignments.select(
-        "citizen_id", pl.col("from_week").cast(pl.Int32).alias("start"), "caseworker_id"
-    )
-    starts = pl.concat([beliefs.select("citizen_id", "start"), caseworkers.select("citizen_id", "start")])
-    return (
-        starts.unique()
-        .join(exits.select("citizen_id", "end", "left"), on="citizen_id")
-        .filter(pl.col("start") < pl.col("end"))
-        .sort("citizen_id", "start")
-        .with_columns(stop=pl.col("start").shift(-1).over("citizen_id"))
-        .with_columns(event=pl.col("left") & pl.col("stop").is_null(), stop=pl.coalesce("stop", "end"))
-        .join_asof(beliefs.sort("citizen_id", "start"), on="start", by="citizen_id", check_sortedness=False)
-        .join_asof(caseworkers.sort("citizen_id", "start"), on="start", by="citizen_id", check_sortedness=False)
-        .join(sim.caseworkers.select("caseworker_id", "generally_believes"), on="caseworker_id")
-        .join(first_change, on="citizen_id", how="left")
-        .join(sim.citizens, on="citizen_id")
-        .with_columns(changed=(pl.col("start") >= pl.col("first_change")).fill_null(False))
-        .filter(pl.col("belief").is_not_null())
-    )
-
-
 _COX_CASES: dict[str, dict[str, Any]] = {
     "published effects": {},
     "other effects": {
@@ -335,19 +296,10 @@ def test_it_lets_a_cox_model_recover_every_true_log_hazard_ratio(case: str) -> N
     # +-0.1) and 39 of 40 ("other effects"); the nominal rate is 0.9973^8 = 98 %.
     config = replace(_scaled(demo_config(seed=7), citizens=3, caseworkers=3), frailty_variance=0.0, **_COX_CASES[case])
     sim = simulate(config)
-    rows = _counting_process(sim)
+    rows = bip_dataset(sim.tables(), groups=[g.name for g in config.target_groups])
     assert rows["event"].sum() > 2000
-    groups = [g.name for g in config.target_groups]
-    exog = rows.select(
-        belief=pl.col("belief").cast(pl.Float64) - 3,
-        general=pl.col("generally_believes").cast(pl.Float64),
-        change=pl.col("changed").cast(pl.Float64),
-        age=pl.col("age").cast(pl.Float64),
-        female=pl.col("female").cast(pl.Float64),
-        group_1=(pl.col("target_group") == groups[1]).cast(pl.Float64),
-        group_2=(pl.col("target_group") == groups[2]).cast(pl.Float64),
-        log2_prior=(pl.col("prior_weeks_on_benefit").cast(pl.Float64) / 52).log(2),
-    )
+    exog = rows.select(covariates(rows))
+    assert exog.columns == ["belief", "general", "changed", "age", "female", "group_1", "group_2", "log2_prior"]
     truth = np.array(
         [
             math.log(config.hr_belief),
