@@ -146,6 +146,7 @@ INSTALLED_APPS = [
     "jobtro.outcomes",
     "jobtro.audit",
     "jobtro.reports",
+    "jobtro.analysis",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Statistical analyses from the command line (`jobtro analyse ...`) over the estimators in jobtro.stats."""
