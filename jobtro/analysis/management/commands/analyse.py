@@ -2,6 +2,7 @@
 
     jobtro analyse cox FILE.csv --time COL --event COL --x COL[,COL...] [--start COL] [--strata COL]
         [--cluster COL] [--weights COL] [--ties efron|breslow] [--json]
+    jobtro analyse bip DATA_DIR [--json]
 
 Each analysis is a module with ``HELP``, ``add_arguments(parser)`` and ``run(command, options)``, listed
 in ``ANALYSES``; adding one (``analyse bip``) is one entry. Bad input ends with one line and exit status 2.
@@ -14,9 +15,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from jobtro.analysis import cox
+from jobtro.analysis import bip, cox
 
-ANALYSES: dict[str, ModuleType] = {"cox": cox}
+ANALYSES: dict[str, ModuleType] = {"cox": cox, "bip": bip}
 
 
 class Command(BaseCommand):
