@@ -24,6 +24,7 @@ from jobtro.stats.power import (
     baseline_cohort,
     binary_variance,
     clopper_pearson,
+    cox_fit,
     design_effect,
     levels_variance,
     phreg_fit,
@@ -271,6 +272,14 @@ def test_phreg_fit_gives_cluster_robust_standard_errors() -> None:
     (b_model,), (se_model,) = phreg_fit(cohort, time="time", event="event", x=["belief"], cluster=None)
     (b_robust,), (se_robust,) = phreg_fit(cohort, time="time", event="event", x=["belief"], cluster="caseworker_id")
     assert b_model == b_robust and se_model != se_robust and se_model > 0 and se_robust > 0
+
+
+def test_the_default_fit_is_the_platforms_cox_and_agrees_with_phreg() -> None:
+    cohort = baseline_cohort(simulate(_config(citizens=400)))
+    ours = cox_fit(cohort, time="time", event="event", x=["belief"], cluster=None)
+    theirs = phreg_fit(cohort, time="time", event="event", x=["belief"], cluster=None)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-5)
 
 
 def test_the_docstring_examples_hold() -> None:
