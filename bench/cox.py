@@ -95,9 +95,10 @@ cat(toJSON(out, digits = NA, auto_unbox = TRUE))
 """
 
 
-def make_data(rows: int, seed: int = 2026) -> pl.DataFrame:
+def make_data(rows: int, seed: int = 2026, group_size: int = 100) -> pl.DataFrame:
+    """The synthetic citizens (see the module docstring); ``group_size`` citizens per caseworker on average."""
     rng = np.random.default_rng(seed)
-    caseworkers = max(1, rows // 100)
+    caseworkers = max(1, rows // group_size)
     caseworker = rng.integers(0, caseworkers, rows)
     general = (rng.random(caseworkers) < 0.7).astype(np.int8)[caseworker]
     frailty = rng.gamma(1 / 0.2, 0.2, caseworkers)[caseworker]  # mean 1, variance 0.2

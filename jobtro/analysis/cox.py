@@ -8,6 +8,12 @@ With ``--json`` one JSON object is printed::
 
 (95 % confidence intervals on the hazard-ratio scale, from the robust SE with ``--cluster``); otherwise a
 readable table. Bad input ends with one line on stderr and exit status 2.
+
+``--frailty COL`` fits a shared gamma frailty per value of COL instead
+(:func:`jobtro.stats.frailty.fit_cox_frailty`, as R's ``coxph(... + frailty(COL, distribution =
+"gamma"))``): the JSON gains ``"theta"`` (the frailty variance), ``"loglik"`` is R's integrated log
+likelihood, ``"se"`` R's ``se(coef)`` and ``"robust_se"`` null. It combines with ``--start``,
+``--strata`` and ``--ties``, not with ``--cluster`` or ``--weights``.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from jobtro.analysis.tables import TableError, read_table
-from jobtro.stats.cox import TIES, fit_cox
+from jobtro.stats.cox import TIES, CoxResult, fit_cox
+from jobtro.stats.frailty import FrailtyResult, fit_cox_frailty
 
 HELP = "Cox proportional hazards regression on a CSV (or Parquet) file"
 
@@ -32,7 +39,7 @@ def add_arguments(parser: CommandParser) -> None:
     parser.add_argument("--strata", metavar="COL[,COL...]", help="stratify the baseline hazard")
     parser.add_argument("--cluster", metavar="COL", help="cluster-robust (sandwich) standard errors by COL")
     parser.add_argument("--weights", metavar="COL", help="positive case weights")
-    parser.add_argument("--frailty", metavar="COL", help="shared gamma frailty by COL (not available yet)")
+    parser.add_argument("--frailty", metavar="COL", help="shared gamma frailty per value of COL (R's frailty(COL))")
     parser.add_argument("--ties", choices=TIES, default="efron", help="tie handling (default efron)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
@@ -47,30 +54,37 @@ def _columns(value: str | None, option: str) -> list[str]:
 
 
 def run(command: BaseCommand, options: dict[str, Any]) -> None:
-    if options.get("frailty"):
-        raise CommandError(
-            "--frailty: the shared gamma frailty model is not available yet; "
-            "use --cluster for cluster-robust standard errors",
-            returncode=2,
-        )
+    frailty = options.get("frailty")
+    if frailty is not None:
+        for other in ("cluster", "weights"):
+            if options.get(other):
+                raise CommandError(f"--frailty cannot be combined with --{other}", returncode=2)
     x = _columns(options["x"], "--x")
     strata = _columns(options.get("strata"), "--strata")
+    result: CoxResult | FrailtyResult
     try:
         data = read_table(options["file"])
-        result = fit_cox(
-            data,
-            time=options["time"],
-            event=options["event"],
-            x=x,
-            start=options.get("start"),
-            strata=strata or None,
-            cluster=options.get("cluster"),
-            weights=options.get("weights"),
-            ties=options["ties"],
-        )
+        common: dict[str, Any] = {
+            "time": options["time"],
+            "event": options["event"],
+            "x": x,
+            "start": options.get("start"),
+            "strata": strata or None,
+            "ties": options["ties"],
+        }
+        if frailty is not None:
+            result = fit_cox_frailty(data, group=frailty, **common)
+        else:
+            result = fit_cox(data, cluster=options.get("cluster"), weights=options.get("weights"), **common)
     except (TableError, ValueError) as exc:
         raise CommandError(str(exc), returncode=2) from None
-    if not result.converged:
+    if isinstance(result, FrailtyResult):
+        if not result.converged:
+            command.stderr.write(
+                f"warning: the frailty fit did not converge ({result.iterations} values of the frailty variance "
+                f"tried, {result.newton_iterations} Newton steps); theta is the last value tried, as in R"
+            )
+    elif not result.converged:
         command.stderr.write(
             f"warning: the fit did not converge in {result.iterations} Newton steps "
             "(a coefficient may be infinite: separation, or an event in only one group)"

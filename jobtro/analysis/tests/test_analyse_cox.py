@@ -17,10 +17,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from jobtro.stats.cox import fit_cox
+from jobtro.stats.frailty import fit_cox_frailty
+from jobtro.stats.tests.results.frailty_results import CASES as FRAILTY_CASES
 
 DATA = Path(__file__).resolve().parents[2] / "stats" / "tests" / "results" / "data"
 WEEKLY = str(DATA / "cox_weekly.csv")
 COUNTING = str(DATA / "cox_counting.csv")
+FRAILTY_COUNTING = str(DATA / "frailty_counting.csv")
 
 
 def analyse(*args: str) -> tuple[str, str]:
@@ -139,9 +142,49 @@ def test_bad_input_ends_with_one_clear_line(bad_file: Any) -> None:
     assert "information matrix is singular" in failure("cox", bad_file("t,e,x\n1,1,1\n2,0,1\n3,1,1\n"), *base)
 
 
-def test_frailty_is_not_available_yet(bad_file: Any) -> None:
-    message = failure("cox", WEEKLY, "--time", "time", "--event", "event", "--x", "belief", "--frailty", "caseworker")
-    assert message.startswith("--frailty: the shared gamma frailty model is not available yet")
+def test_frailty_json_is_fit_cox_frailty_and_matches_r() -> None:
+    case = FRAILTY_CASES["counting_efron"]
+    out, err = analyse(
+        "cox", FRAILTY_COUNTING, "--time", "stop", "--start", "start", "--event", "event", "--x",
+        "belief,age,changed", "--frailty", "caseworker", "--json",
+    )  # fmt: skip
+    printed = json.loads(out)
+    expected = fit_cox_frailty(
+        pl.read_csv(FRAILTY_COUNTING),
+        time="stop",
+        start="start",
+        event="event",
+        x=["belief", "age", "changed"],
+        group="caseworker",
+    ).to_dict()
+    assert printed["theta"] == pytest.approx(expected["theta"], rel=1e-12)
+    assert_same({k: v for k, v in printed.items() if k != "theta"}, {k: v for k, v in expected.items() if k != "theta"})
+    assert printed["theta"] == pytest.approx(case["theta"], rel=1e-8)  # R
+    assert printed["loglik"] == pytest.approx(case["loglik"], rel=1e-10)  # R's integrated log likelihood
+    for i, name in enumerate(case["x"]):
+        assert printed["params"][name]["coef"] == pytest.approx(case["coef"][i], rel=1e-8)
+        assert printed["params"][name]["se"] == pytest.approx(case["se"][i], rel=1e-8)
+        assert printed["params"][name]["robust_se"] is None
+    assert err == ""
+
+
+def test_frailty_table_and_options() -> None:
+    out, _ = analyse(
+        "cox", WEEKLY, "--time", "time", "--event", "event", "--x", "belief,age", "--frailty", "caseworker",
+        "--strata", "site", "--ties", "breslow",
+    )  # fmt: skip
+    assert out.startswith("Cox proportional hazards with a shared gamma frailty (breslow ties): n = 600")
+    assert "groups = 40, strata = 3" in out and "frailty variance" in out and "se2" in out
+    for other in ("--cluster", "--weights"):
+        column = "caseworker" if other == "--cluster" else "w"
+        message = failure(
+            "cox", WEEKLY, "--time", "time", "--event", "event", "--x", "belief", "--frailty", "caseworker", other,
+            column,
+        )  # fmt: skip
+        assert message == f"--frailty cannot be combined with {other}"
+    assert "column 'nurse' not in the data" in failure(
+        "cox", WEEKLY, "--time", "time", "--event", "event", "--x", "belief", "--frailty", "nurse"
+    )
 
 
 def test_argument_errors_name_the_subcommand() -> None:
