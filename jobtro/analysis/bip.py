@@ -1,4 +1,4 @@
-"""`jobtro analyse bip DATA_DIR [--json]`: the BIP analysis (issue 5) on the tables
+"""`jobtro analyse bip DATA_DIR [--population-only] [--json]`: the BIP analysis (issue 5) on the tables
 `jobtro simulate --out DATA_DIR` writes - hazard ratios of specific belief (per step), general belief
 and a caseworker change, with controls, population-average and within-caseworker, with the reason they
 differ in plain words. The estimator is :func:`jobtro.stats.bip.bip_analysis`.
@@ -20,6 +20,9 @@ HELP = "the BIP analysis (belief and time to job) on the tables of `jobtro simul
 
 def add_arguments(parser: CommandParser) -> None:
     parser.add_argument("directory", metavar="DATA_DIR", help="a directory written by `jobtro simulate --out`")
+    parser.add_argument(
+        "--population-only", action="store_true", help="skip the within-caseworker (gamma frailty) model"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
 
@@ -37,7 +40,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     except (FileNotFoundError, OSError) as exc:
         raise CommandError(str(exc), returncode=2) from None
     try:
-        result = bip_analysis(tables, within=False)  # the within-caseworker (frailty) model lands next
+        result = bip_analysis(tables, within=not options["population_only"])
     except (KeyError, ValueError) as exc:
         raise CommandError(f"{directory}: the tables do not fit the analysis ({exc})", returncode=2) from None
     seconds = time.perf_counter() - started
@@ -58,6 +61,8 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     lines.append(f"Target groups are compared with {result.reference_group}.")
     if result.theta is not None:
         lines.append(f"Frailty variance between caseworkers (theta): {result.theta:.3f}")
+        if not result.within_converged:
+            lines.append("Warning: the within-caseworker model did not converge; read its numbers with care.")
     lines.append("Population-average: Cox, Efron ties, standard errors robust to clustering by caseworker.")
     if result.theta is not None:
         lines.append("Within-caseworker: Cox with a shared gamma frailty per caseworker.")

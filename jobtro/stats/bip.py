@@ -186,6 +186,7 @@ class BipResult:
     events: int
     caseworkers: int
     theta: float | None  # the frailty variance, when the within-caseworker model was fitted
+    within_converged: bool | None
     reference_group: str  # the target group the others are compared with
     population: Any
     within: Any | None
@@ -205,12 +206,13 @@ class BipResult:
             "caseworkers": self.caseworkers,
             "theta": self.theta,
             "reference_group": self.reference_group,
+            "within_converged": self.within_converged,
             "effects": {e.name: {k: v for k, v in e.__dict__.items() if k != "name"} for e in self.effects},
         }
 
 
 def bip_analysis(
-    tables: Mapping[str, pl.DataFrame], *, within: bool = False, groups: Sequence[str] | None = None
+    tables: Mapping[str, pl.DataFrame], *, within: bool = True, groups: Sequence[str] | None = None
 ) -> BipResult:
     """The seed's analysis in one call: hazard ratios of specific belief (per step), general belief and a
     caseworker change, with controls; population-average (Cox, Efron ties, standard errors robust to
@@ -226,7 +228,11 @@ def bip_analysis(
     if within:
         from jobtro.stats.frailty import fit_cox_frailty
 
-        within_fit = fit_cox_frailty(rows, time="stop", event="event", start="start", x=x, group="caseworker_id")
+        # 30 outer steps for theta, as coxph.control(outer.max = 30): R's default of 10 can stop short of
+        # the maximum on large data (jobtro.stats.frailty); whether it converged is reported.
+        within_fit = fit_cox_frailty(
+            rows, time="stop", event="event", start="start", x=x, group="caseworker_id", outer_max=30
+        )
     ci = population.conf_int()
     ci_within = within_fit.conf_int() if within_fit is not None else None
     effects = []
@@ -252,6 +258,7 @@ def bip_analysis(
         caseworkers=rows["caseworker_id"].n_unique(),
         theta=None if within_fit is None else float(within_fit.theta),
         reference_group=groups[0],
+        within_converged=None if within_fit is None else bool(within_fit.converged),
         population=population,
         within=within_fit,
     )

@@ -32,6 +32,7 @@ def test_it_prints_the_table(data_dir: Path) -> None:
     assert "specific belief, one step up (of 5)" in text
     assert "population-average HR (95% CI)" in text
     assert "caseworker generally believes" in text
+    assert "within-caseworker HR (95% CI)" in text and "not collapsible" in text
 
 
 def test_json_has_every_effect_with_its_interval(data_dir: Path) -> None:
@@ -39,7 +40,11 @@ def test_json_has_every_effect_with_its_interval(data_dir: Path) -> None:
     belief = payload["effects"]["belief"]
     assert belief["ci_low"] < belief["hr"] < belief["ci_high"]
     assert payload["events"] > 100 and payload["caseworkers"] == 76
-    assert payload["theta"] is None
+    assert 0 < payload["theta"] < 2 and payload["within_converged"] is True
+    assert belief["ci_low_within"] < belief["hr_within"] < belief["ci_high_within"]
+    population = json.loads(run(str(data_dir), "--population-only", "--json"))
+    assert population["theta"] is None and population["effects"]["belief"]["hr_within"] is None
+    assert population["effects"]["belief"]["hr"] == belief["hr"]
 
 
 def test_a_missing_directory_or_table_is_one_line_and_exit_2(tmp_path: Path) -> None:

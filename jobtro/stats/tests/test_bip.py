@@ -69,3 +69,21 @@ def test_the_dataset_has_one_row_per_interval_between_waves_and_changes(sim: Sim
     assert per_citizen.filter(pl.col("time") > pl.col("span")).is_empty()
     assert per_citizen.filter(pl.col("events") > 1).is_empty()
     assert per_citizen.filter((pl.col("events") == 1) & ~pl.col("last_event")).is_empty()
+
+
+def test_the_within_caseworker_fit_is_the_gamma_frailty_fit_of_the_dataset() -> None:
+    from jobtro.stats.frailty import fit_cox_frailty
+
+    sim = simulate(replace(demo_config(seed=4), frailty_variance=0.2))
+    result = bip_analysis(sim.tables())
+    rows = bip_dataset(sim.tables())
+    direct = fit_cox_frailty(
+        rows, time="stop", event="event", start="start", x=covariates(rows), group="caseworker_id", outer_max=30
+    )
+    np.testing.assert_allclose([e.hr_within for e in result.effects], np.exp(direct.params), rtol=1e-12)
+    assert result.theta == pytest.approx(direct.theta) and 0 < result.theta < 1
+    assert result.within_converged
+    # The within-caseworker interval covers the simulator's conditional truth (a fixed seed: deterministic).
+    belief = result.effects[0]
+    assert belief.ci_low_within is not None and belief.ci_high_within is not None
+    assert belief.ci_low_within < sim.config.hr_belief < belief.ci_high_within

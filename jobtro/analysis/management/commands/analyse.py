@@ -2,7 +2,7 @@
 
     jobtro analyse cox FILE.csv --time COL --event COL --x COL[,COL...] [--start COL] [--strata COL]
         [--cluster COL] [--weights COL] [--ties efron|breslow] [--json]
-    jobtro analyse bip DATA_DIR [--json]
+    jobtro analyse bip DATA_DIR [--population-only] [--json]
 
 Each analysis is a module with ``HELP``, ``add_arguments(parser)`` and ``run(command, options)``, listed
 in ``ANALYSES``; adding one (``analyse bip``) is one entry. Bad input ends with one line and exit status 2.
