@@ -1,10 +1,19 @@
 """Benchmark: discrete-time hazard models (logit and cloglog, cluster-robust by caseworker) on 100,000
-simulated citizens' person-weeks, jobtro's collapsed cells beside statsmodels on the expanded data
-(issue 5: at most a fifth of pyfixest's 33 s for 7.3 M person-weeks, and under 2 GB).
+simulated citizens' person-weeks, jobtro's collapsed cells beside statsmodels and pyfixest on the expanded
+data, all measured in the same run (issue 5: at most a fifth of pyfixest's time — 33 s for 7.3 M
+person-weeks there — and under 2 GB).
 
 Usage::
 
-    .venv/bin/python bench/discrete_hazard.py [--citizens N] [--seed N] [--only jobtro|statsmodels]
+    PYTHONPATH=/tmp/pf .venv/bin/python bench/discrete_hazard.py [--citizens N] [--seed N]
+        [--only jobtro|statsmodels|pyfixest] [--peers statsmodels,pyfixest] [--peer-memory-gb GB]
+
+pyfixest is not a dependency of jobtro: install it anywhere outside the venv (``pip install --target
+/tmp/pf pyfixest``) and put that on ``PYTHONPATH``; without it its row is the issue's figure (33 s,
+10 GB for 7.3 M person-weeks on this kind of machine), not a measurement. ``--peers`` picks the peers
+run beside jobtro, ``--only`` one tool alone. Each peer's worker runs under an address-space limit
+(``--peer-memory-gb``, default 80 % of the memory available at the start; 0 lifts it), so a peer that
+runs out reports "out of memory" instead of getting the machine's other processes killed.
 
 Data (prepared once, not timed): the national configuration's 98 municipalities scaled to ``--citizens``
 (default 100,000; about 3,300 caseworkers) from :mod:`jobtro.stats.simulate`; each citizen followed
@@ -14,7 +23,8 @@ Covariates, all in force in the week: the specific belief (1-5, linear; "Ved ikk
 indicator), the current caseworker's general belief, caseworker changed, female, age band, target group
 and band of prior weeks on benefit (the citizen's register characteristics in the bands a register
 analysis uses). Baseline: piecewise constant on the week bands ``jobtro.stats.discrete.DEFAULT_BANDS``.
-Clusters: the current caseworker (HC1, statsmodels' default correction, for both tools).
+Clusters: the current caseworker, with the (n - 1)/(n - k) × G/(G - 1) correction for every tool
+(jobtro's HC1, statsmodels' default, pyfixest's default CRV1).
 
 What is timed (each tool in its own subprocess, this script re-invoked with ``--worker``, so the peak
 RSS — VmHWM, interpreter, libraries and the data read included — is that tool's alone):
@@ -28,17 +38,24 @@ statsmodels
     ``GLM(..., family=Binomial(link)).fit(cov_type="cluster")`` on the expanded person-weeks (one row
     each, the form pyfixest and R's ``glm`` take); building its design matrix is timed separately and
     not counted.
+pyfixest
+    ``pyfixest.feglm("y ~ covariates | band", data, family="logit", vcov={"CRV1": "caseworker_id"})``
+    on the person-weeks as a pandas DataFrame (``pd.read_parquet``, timed separately and not counted),
+    all else at pyfixest's defaults: the week bands as a fixed effect, the fixest idiom (absorbed, so the
+    intercept and band coefficients are not reported and only the covariates' are compared), string
+    covariates as formulaic's treatment dummies. Its CRV1 counts the band levels in k, so its correction
+    is jobtro's HC1 exactly. Logit only: ``feglm`` has no cloglog family (gaussian, logit and probit).
 
-pyfixest is not installed in this environment (and not a dependency), so its row is the issue's figure
-(33 s, 10 GB for 7.3 M person-weeks on this kind of machine), not a measurement. Afterwards the
-estimates are compared: coefficients must agree to 1e-5 (relative); the logit robust SEs to 1e-4
-(under cloglog statsmodels' sandwich uses the observed information, R's and jobtro's the expected one,
-so those SEs differ slightly by definition and the difference is only printed). Printed as Markdown.
+Afterwards the estimates are compared: coefficients must agree to 1e-5 (relative); the logit robust SEs
+to 1e-4 (under cloglog statsmodels' sandwich uses the observed information, R's and jobtro's the
+expected one, so those SEs differ slightly by definition and the difference is only printed). Printed
+as Markdown.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import resource
 import subprocess
@@ -55,6 +72,8 @@ sys.path.insert(0, str(ROOT))
 COVARIATES = ("belief", "belief_unknown", "general", "changed", "female", "age_band", "target", "prior_band")
 CLUSTER = "caseworker_id"
 LINKS = ("logit", "cloglog")
+PYFIXEST_LINKS = ("logit",)  # feglm's families: gaussian, logit, probit (no cloglog)
+PEERS = ("statsmodels", "pyfixest")
 PYFIXEST_SECONDS = 33.0
 PYFIXEST_GB = 10.0
 TARGET_SECONDS = PYFIXEST_SECONDS / 5
@@ -198,20 +217,61 @@ def _worker_jobtro(data: Path) -> dict[str, Any]:
     return out
 
 
+def _cap_memory(memory_gb: float) -> None:
+    """statsmodels on 8 M person-weeks peaks at about 22 GB; on a shared machine an address-space limit
+    turns running out into a MemoryError in the peer's worker instead of other processes being killed."""
+    if memory_gb > 0:
+        limit = int(memory_gb * 1024**3)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
 def _worker_statsmodels(data: Path, link: str, memory_gb: float) -> dict[str, Any]:
     import numpy as np
     import polars as pl
     import statsmodels.api as sm
 
-    if memory_gb > 0:
-        # statsmodels on 8 M person-weeks peaks at about 22 GB; on a shared machine an address-space
-        # limit turns running out into a MemoryError here instead of other processes being killed.
-        limit = int(memory_gb * 1024**3)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    _cap_memory(memory_gb)
     try:
         return _statsmodels_fit(data, link, np, pl, sm)
     except MemoryError:
         return {"error": f"out of memory (address-space limit {memory_gb:.1f} GB)", "peak_mb": _peak_rss_mb()}
+
+
+def _worker_pyfixest(data: Path, link: str, memory_gb: float) -> dict[str, Any]:
+    _cap_memory(memory_gb)
+    try:
+        import pandas as pd
+        import pyfixest as pf
+    except ImportError as error:
+        return {"error": f"not importable ({error})", "peak_mb": _peak_rss_mb()}
+    try:
+        return _pyfixest_fit(data, link, pd, pf)
+    except MemoryError:
+        return {"error": f"out of memory (address-space limit {memory_gb:.1f} GB)", "peak_mb": _peak_rss_mb()}
+
+
+def _pyfixest_fit(data: Path, link: str, pd: Any, pf: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"seconds": {}, "version": pf.__version__}
+    began = time.perf_counter()
+    # What a pyfixest user starts from: the person-weeks as a pandas DataFrame (string covariates as
+    # pandas strings, which formulaic turns into treatment dummies of the sorted levels).
+    weeks = pd.read_parquet(data / "person_weeks.parquet")
+    out["seconds"]["data"] = time.perf_counter() - began
+    out["peak_mb_data"] = _peak_rss_mb()
+    # The week-band baseline as a fixed effect (``| band``, the fixest idiom; absorbed, so no intercept
+    # and no band coefficients are reported), CRV1 by caseworker with pyfixest's default small-sample
+    # correction: (n - 1)/(n - k) × G/(G - 1), k counting the band levels, i.e. jobtro's HC1.
+    formula = "y ~ " + " + ".join(COVARIATES) + " | band"
+    began = time.perf_counter()
+    fit = pf.feglm(formula, data=weeks, family=link, vcov={"CRV1": CLUSTER})
+    out["seconds"]["fit"] = time.perf_counter() - began
+    coef, se = fit.coef(), fit.se()
+    out["names"] = [str(name) for name in coef.index]
+    out["coef"] = [float(value) for value in coef.to_numpy()]
+    out["robust_se"] = [float(se[name]) for name in coef.index]
+    out["nobs"] = int(fit._N)
+    out["peak_mb"] = _peak_rss_mb()
+    return out
 
 
 def _statsmodels_fit(data: Path, link: str, np: Any, pl: Any, sm: Any) -> dict[str, Any]:
@@ -255,7 +315,9 @@ def _run_worker(kind: str, data: Path, memory_gb: float = 0.0) -> dict[str, Any]
     with tempfile.NamedTemporaryFile(suffix=".json") as result:
         command = [sys.executable, __file__, "--worker", kind, "--data", str(data), "--result", result.name]
         command += ["--peer-memory-gb", str(memory_gb)]
-        subprocess.run(command, check=True)  # noqa: S603 (this script, fixed arguments)
+        done = subprocess.run(command, check=kind == "jobtro")  # noqa: S603 (this script, fixed arguments)
+        if done.returncode != 0:  # a peer that died (e.g. an allocation failure outside Python) is a row
+            return {"error": f"worker failed (exit status {done.returncode})", "peak_mb": float("nan")}
         loaded: dict[str, Any] = json.loads(Path(result.name).read_text())
         return loaded
 
@@ -271,12 +333,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--citizens", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--only", choices=["jobtro", "statsmodels"])
+    parser.add_argument("--only", choices=["jobtro", *PEERS], help="run only this tool")
+    parser.add_argument(
+        "--peers",
+        default=",".join(PEERS),
+        help="comma-separated peers to run beside jobtro (default: %(default)s)",
+    )
     parser.add_argument(
         "--peer-memory-gb",
         type=float,
         default=round(0.8 * _available_gb(), 1),
-        help="address-space limit of each statsmodels worker (default 80%% of the memory available now; 0: none)",
+        help="address-space limit of each peer's worker (default 80%% of the memory available now; 0: none)",
     )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
@@ -284,10 +351,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.worker:
-        if args.worker == "jobtro":
+        tool, _, link = args.worker.partition("-")
+        if tool == "jobtro":
             result = _worker_jobtro(args.data)
+        elif tool == "pyfixest":
+            result = _worker_pyfixest(args.data, link, args.peer_memory_gb)
         else:
-            result = _worker_statsmodels(args.data, args.worker.split("-", 1)[1], args.peer_memory_gb)
+            result = _worker_statsmodels(args.data, link, args.peer_memory_gb)
         args.result.write_text(json.dumps(result))
         return 0
 
@@ -296,32 +366,52 @@ def main(argv: Sequence[str] | None = None) -> int:
         began = time.perf_counter()
         info = prepare(args.citizens, args.seed, data)
         print(f"  data prepared in {time.perf_counter() - began:.1f} s: {info}", file=sys.stderr, flush=True)
-        ours = None if args.only == "statsmodels" else _run_worker("jobtro", data)
+        ours = None if args.only in PEERS else _run_worker("jobtro", data)
         if ours:
             print(f"  jobtro: {ours['seconds']}, peak {ours['peak_mb']:,.0f} MB", file=sys.stderr, flush=True)
-        peers: dict[str, dict[str, Any]] = {}
-        if args.only != "jobtro":
-            for link in LINKS:
-                peers[link] = _run_worker(f"statsmodels-{link}", data, args.peer_memory_gb)
+        if args.only:
+            chosen = [args.only] if args.only in PEERS else []
+        else:
+            chosen = [peer.strip() for peer in args.peers.split(",") if peer.strip()]
+            if unknown := set(chosen) - set(PEERS):
+                parser.error(f"unknown peers {sorted(unknown)}; choose from {PEERS}")
+        peers: dict[str, dict[str, dict[str, Any]]] = {}
+        for tool in chosen:
+            if tool == "pyfixest" and importlib.util.find_spec("pyfixest") is None:
+                peers[tool] = {}  # not installed: the issue's figure stands in
+                continue
+            peers[tool] = {}
+            for link in PYFIXEST_LINKS if tool == "pyfixest" else LINKS:
+                result = peers[tool][link] = _run_worker(f"{tool}-{link}", data, args.peer_memory_gb)
                 print(
-                    f"  statsmodels {link}: {peers[link].get('seconds') or peers[link]['error']}, "
-                    f"peak {peers[link]['peak_mb']:,.0f} MB",
+                    f"  {tool} {link}: {result.get('seconds') or result['error']}, peak {result['peak_mb']:,.0f} MB",
                     file=sys.stderr,
+                    flush=True,
                 )
 
     return 1 if _report(info, ours, peers, args.seed) else 0
 
 
-def _report(info: dict[str, Any], ours: dict[str, Any] | None, peers: dict[str, dict[str, Any]], seed: int) -> bool:
+def _report(
+    info: dict[str, Any], ours: dict[str, Any] | None, peers: dict[str, dict[str, dict[str, Any]]], seed: int
+) -> bool:
     """Print the Markdown report; True if the estimates disagree."""
-    k = len(ours["fits"]["logit"]["names"]) if ours else len(peers["logit"].get("names", ()))
+    from jobtro.stats.discrete import DEFAULT_BANDS
+
+    first = next((fits["logit"] for fits in peers.values() if "names" in fits.get("logit", {})), {})
+    k = len(ours["fits"]["logit"]["names"]) if ours else len(first.get("names", ()))
+    if not ours and "Intercept" not in first.get("names", ("Intercept",)):  # pyfixest alone: bands absorbed
+        k += len(DEFAULT_BANDS)
+    person_weeks = f"{info['person_weeks']:,} person-weeks"
     print(f"## Discrete-time hazard, {info['citizens']:,} citizens (seed {seed})\n")
     print(
-        f"{info['person_weeks']:,} person-weeks ({info['rows']:,} counting-process rows, {info['events']:,} "
-        f"events), {info['caseworkers']:,} caseworkers as clusters (HC1), {k} coefficients with the week bands.\n"
+        f"{person_weeks} ({info['rows']:,} counting-process rows, {info['events']:,} "
+        f"events), {info['caseworkers']:,} caseworkers as clusters (HC1 / CRV1), {k} coefficients with the "
+        "week bands.\n"
     )
     print("| model | tool | fitted rows | time (s) | peak RSS (MB) |")
     print("|---|---|---:|---:|---:|")
+    pyfixest = peers.get("pyfixest", {})
     for link in LINKS:
         if ours:
             s = ours["seconds"]
@@ -329,23 +419,33 @@ def _report(info: dict[str, Any], ours: dict[str, Any] | None, peers: dict[str, 
                 f"| {link}, week bands | jobtro: spells → cells {s['collapse']:.2f} s + fit {s[link]:.2f} s "
                 f"| {ours['cells']:,} cells | **{s['collapse'] + s[link]:.2f}** | {ours['peak_mb_bands']:,.0f} |"
             )
-        if link in peers:
-            p = peers[link]
+        if link in peers.get("statsmodels", {}):
+            p = peers["statsmodels"][link]
             if "error" in p:
-                print(
-                    f"| {link}, week bands | statsmodels GLM: {p['error']} | {info['person_weeks']:,} person-weeks "
-                    f"| — | > {p['peak_mb']:,.0f} |"
-                )
+                print(_failed_row(link, "statsmodels GLM", p, person_weeks))
             else:
                 print(
                     f"| {link}, week bands | statsmodels GLM (design matrix {p['seconds']['design']:.1f} s, "
-                    f"not counted) | {info['person_weeks']:,} person-weeks | {p['seconds']['fit']:.1f} "
-                    f"| {p['peak_mb']:,.0f} |"
+                    f"not counted) | {person_weeks} | {p['seconds']['fit']:.1f} | {p['peak_mb']:,.0f} |"
                 )
-        print(
-            f"| {link}, week bands | pyfixest: not installed; the issue's figure | 7.3 M person-weeks "
-            f"| ({PYFIXEST_SECONDS:.0f}) | ({PYFIXEST_GB * 1024:,.0f}) |"
-        )
+        if link in pyfixest:
+            p = pyfixest[link]
+            if "error" in p:
+                print(_failed_row(link, "pyfixest feglm", p, person_weeks))
+            else:
+                print(
+                    f"| {link}, week bands | pyfixest {p['version']} feglm, band fixed effect, CRV1 (pandas DataFrame "
+                    f"{p['seconds']['data']:.1f} s, {p['peak_mb_data']:,.0f} MB, not counted) | {p['nobs']:,} "
+                    f"person-weeks | {p['seconds']['fit']:.1f} | {p['peak_mb']:,.0f} |"
+                )
+        elif pyfixest:
+            version = next(iter(pyfixest.values())).get("version", "")
+            print(f"| {link}, week bands | pyfixest {version}: feglm has no {link} family | — | — | — |")
+        else:
+            print(
+                f"| {link}, week bands | pyfixest: not installed; the issue's figure | 7.3 M person-weeks "
+                f"| ({PYFIXEST_SECONDS:.0f}) | ({PYFIXEST_GB * 1024:,.0f}) |"
+            )
     if ours:
         s = ours["seconds"]
         print(
@@ -360,29 +460,52 @@ def _report(info: dict[str, Any], ours: dict[str, Any] | None, peers: dict[str, 
             f"and under {TARGET_MB:,.0f} MB. Slowest jobtro fit {worst:.2f} s, peak {ours['peak_mb_bands']:,.0f} MB: "
             + ("met." if met else "**not met**.")
         )
-    failed = False
-    if ours and peers:
-        print()
-        for link in LINKS:
-            mine, theirs = ours["fits"][link], peers[link]
-            if "error" in theirs:
-                continue
-            if mine["names"] != theirs["names"]:
-                print(f"- {link}: coefficient names differ: {mine['names']} vs {theirs['names']}")
-                failed = True
-                continue
-            coef = _max_rel(mine["coef"], theirs["coef"])
-            se = _max_rel(mine["robust_se"], theirs["robust_se"])
-            ok = coef <= 1e-5 and (link != "logit" or se <= 1e-4)
-            failed |= not ok
-            note = (
-                " (statsmodels' bread: observed information; jobtro's and R's: expected)" if link == "cloglog" else ""
-            )
+        measured = pyfixest.get("logit", {})
+        if "seconds" in measured:
+            mine, theirs = s["collapse"] + s["logit"], measured["seconds"]["fit"]
+            met = mine <= theirs / 5 and ours["peak_mb_bands"] < TARGET_MB
             print(
-                f"- {link}: jobtro vs statsmodels, largest relative difference: coefficients {coef:.1e}, "
-                f"robust SEs {se:.1e}{note}: " + ("agree." if ok else "**DISAGREE**.")
+                f"Against pyfixest measured in this run (logit): jobtro {mine:.2f} s vs {theirs:.1f} s, "
+                f"{theirs / mine:.1f}× faster (5× wanted); peak {ours['peak_mb_bands']:,.0f} MB vs "
+                f"{measured['peak_mb']:,.0f} MB: " + ("met." if met else "**not met**.")
             )
+    failed = False
+    if ours and any("coef" in fit for fits in peers.values() for fit in fits.values()):
+        print()
+        for tool, fits in peers.items():
+            for link, theirs in fits.items():
+                if "error" not in theirs:
+                    failed |= _compare(tool, link, ours["fits"][link], theirs)
     return failed
+
+
+def _failed_row(link: str, tool: str, result: dict[str, Any], person_weeks: str) -> str:
+    peak = f"> {result['peak_mb']:,.0f}" if result["peak_mb"] == result["peak_mb"] else "—"  # NaN: died
+    return f"| {link}, week bands | {tool}: {result['error']} | {person_weeks} | — | {peak} |"
+
+
+def _compare(tool: str, link: str, mine: dict[str, Any], theirs: dict[str, Any]) -> bool:
+    """Print the largest relative differences; True if they are too large."""
+    if tool == "pyfixest":  # the band baseline is absorbed: compare the covariates' coefficients
+        if missing := [name for name in theirs["names"] if name not in mine["names"]]:
+            print(f"- {link}: pyfixest's coefficients {missing} not among jobtro's {mine['names']}")
+            return True
+        index = [mine["names"].index(name) for name in theirs["names"]]
+        mine = {key: [mine[key][i] for i in index] for key in ("coef", "robust_se")}
+    elif mine["names"] != theirs["names"]:
+        print(f"- {link}: coefficient names differ: {mine['names']} vs {theirs['names']}")
+        return True
+    coef = _max_rel(mine["coef"], theirs["coef"])
+    se = _max_rel(mine["robust_se"], theirs["robust_se"])
+    ok = coef <= 1e-5 and (link != "logit" or se <= 1e-4)
+    note = " (statsmodels' bread: observed information; jobtro's and R's: expected)" if link == "cloglog" else ""
+    if tool == "pyfixest":
+        note = f" ({len(theirs['names'])} covariates; intercept and bands absorbed as the band fixed effect)"
+    print(
+        f"- {link}: jobtro vs {tool}, largest relative difference: coefficients {coef:.1e}, "
+        f"robust SEs {se:.1e}{note}: " + ("agree." if ok else "**DISAGREE**.")
+    )
+    return not ok
 
 
 if __name__ == "__main__":
