@@ -40,6 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -47,6 +48,8 @@ import polars as pl
 import scipy.optimize
 import scipy.sparse as sp
 from scipy.special import expit
+
+from jobtro.stats._frames import as_polars
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -139,7 +142,7 @@ class _Crossed:
 
 
 def fit_crossed_lmm(
-    data: pl.DataFrame,
+    data: Any,
     *,
     y: str,
     x: Sequence[str],
@@ -152,7 +155,7 @@ def fit_crossed_lmm(
 
     Parameters
     ----------
-    data : polars.DataFrame
+    data : polars.DataFrame or pandas.DataFrame
         One row per answer; ``x`` numeric (dummies made by the caller), no missing values.
     y, x, caseworker, citizen : str
         Column names.
@@ -163,6 +166,7 @@ def fit_crossed_lmm(
     -------
     CrossedLMMResult
     """
+    data = as_polars(data)
     names = (("Intercept",) if intercept else ()) + tuple(x)
     design = _columns(data, list(x))
     if intercept:
@@ -239,11 +243,12 @@ def _jacobian(fun: object, params: FloatArray, step: float = 1e-5) -> FloatArray
     return (hess + hess.T) / 2
 
 
-def fit_proportional_odds(data: pl.DataFrame, *, y: str, x: Sequence[str]) -> ProportionalOddsResult:
+def fit_proportional_odds(data: Any, *, y: str, x: Sequence[str]) -> ProportionalOddsResult:
     """Fit ``logit P(Y <= k) = alpha_k - x'beta`` (see the module docstring) by Newton's method.
 
     ``y`` holds integer answers; every level between its minimum and maximum must occur.
     """
+    data = as_polars(data)
     design = _columns(data, list(x))
     raw = data[y].cast(pl.Int64).to_numpy()
     levels = tuple(int(v) for v in np.unique(raw))

@@ -51,10 +51,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+
+from jobtro.stats._frames import as_polars
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -188,7 +191,7 @@ def _interval(design: _Design, a: FloatArray, weights: FloatArray, alpha: float,
 
 
 def fit_staggered_did(
-    data: pl.DataFrame,
+    data: Any,
     *,
     y: str,
     period: str,
@@ -203,13 +206,14 @@ def fit_staggered_did(
 
     Parameters
     ----------
-    data : polars.DataFrame
+    data : polars.DataFrame or pandas.DataFrame
         One row per observation: outcome ``y``, integer ``period``, ``cluster`` (the municipality) and
         ``first_treated``: the period the cluster took up the focus area, null if never. It must be
         constant within a cluster.
     draws : int
         Bootstrap draws when the weight vectors are too many to enumerate.
     """
+    data = as_polars(data)
     for name in (y, period, cluster, first_treated):
         if name not in data.columns:
             raise ValueError(f"missing column: {name}")

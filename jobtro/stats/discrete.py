@@ -101,6 +101,8 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from jobtro.stats._frames import as_polars
+
 Link = Literal["logit", "cloglog"]
 TimeTerm = Literal["bands", "categorical", "linear", "log", "quadratic"]
 RobustType = Literal["HC0", "HC1"]
@@ -117,15 +119,6 @@ _EPS: Final = float(np.finfo(float).eps)
 # Reserved column names of the cells table.
 _AT_RISK: Final = "at_risk"
 _EVENTS: Final = "events"
-
-
-def _frame(data: Any) -> pl.DataFrame:
-    if isinstance(data, pl.DataFrame):
-        return data
-    try:
-        return pl.from_pandas(data)
-    except (TypeError, ValueError, ImportError) as exc:
-        raise TypeError(f"data must be a polars or pandas DataFrame, got {type(data).__name__}") from exc
 
 
 def _whole(frame: pl.DataFrame, column: str) -> pl.Expr:
@@ -268,7 +261,7 @@ def person_periods(
     -------
     PersonPeriods
     """
-    frame = _frame(data)
+    frame = as_polars(data)
     covariates = tuple(covariates)
     key_columns = ((cluster,) if cluster else ()) + covariates
     missing = [c for c in key_columns if c not in frame.columns]

@@ -56,21 +56,14 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from jobtro.stats._frames import as_polars
+
 ConfType = Literal["log", "log-log", "plain"]
 CONF_TYPES: Final[tuple[str, ...]] = get_args(ConfType)
 # R's tolerance for "the curve equals 1/2" in the median (survmean's minmin).
 _HALF_TOLERANCE: Final = math.sqrt(np.finfo(float).eps)
 
 FloatArray = npt.NDArray[np.float64]
-
-
-def _frame(data: Any) -> pl.DataFrame:
-    if isinstance(data, pl.DataFrame):
-        return data
-    try:
-        return pl.from_pandas(data)
-    except (TypeError, ValueError, ImportError) as exc:  # not a pandas DataFrame either
-        raise TypeError(f"data must be a polars or pandas DataFrame, got {type(data).__name__}") from exc
 
 
 def _numeric(frame: pl.DataFrame, column: str) -> FloatArray:
@@ -197,7 +190,7 @@ class KaplanMeier:
         group: str | None = None,
         entry: str | None = None,
     ) -> None:
-        frame = _frame(data)
+        frame = as_polars(data)
         self.duration_name = duration
         self.event_name = event
         self.group_name = group
