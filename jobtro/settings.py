@@ -144,6 +144,7 @@ INSTALLED_APPS = [
     "jobtro.organisation",
     "jobtro.measurement",
     "jobtro.outcomes",
+    "jobtro.collaboration",
     "jobtro.audit",
     "jobtro.reports",
     "jobtro.analysis",

@@ -23,7 +23,7 @@ from jobtro.audit.models import AuditEvent
 
 # Models whose changes are audited: ours and Django's auth groups. Sessions, task results and the
 # audit log itself are bookkeeping, not data.
-_AUDITED_APPS = {"organisation", "measurement", "outcomes", "auth"}
+_AUDITED_APPS = {"organisation", "measurement", "outcomes", "collaboration", "auth"}
 # A web upload's job row is progress bookkeeping like a task result; the import it makes is audited.
 _NOT_AUDITED = {"outcomes.ImportJob"}
 # Field values never copied into the audit log (only the fact that they changed): secrets, and the
@@ -39,6 +39,7 @@ _SECRET_FIELDS = {
     "spells_parquet",
     "counting_parquet",
     "sources",
+    "attachment",
 }
 
 
