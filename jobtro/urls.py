@@ -18,6 +18,8 @@ urlpatterns = [
     path("staff/", organisation_views.staff_list, name="staff_list"),
     path("", include("jobtro.measurement.urls")),
     path("outcomes/", include("jobtro.outcomes.urls")),
+    path("areas/", include("jobtro.collaboration.log_urls")),
+    path("plan/", include("jobtro.collaboration.urls")),
     path("audit/", audit_views.audit_log, name="audit_log"),
     path("admin/", admin.site.urls),
 ]

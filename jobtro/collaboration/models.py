@@ -321,3 +321,31 @@ class Experience(models.Model):
 
     def __str__(self) -> str:
         return f"{self.municipality} · {self.day:%Y-%m-%d}"
+
+
+class CalendarToken(models.Model):
+    """The secret in a calendar feed's address (calendar clients cannot log in). Only its SHA-256 digest is
+    kept: the address is shown once, when made; making a new one revokes the old. A token without a
+    municipality is the person's own feed; with one, the municipality's feed (municipal staff)."""
+
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="calendar_tokens")
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("calendar subscription")
+        verbose_name_plural = _("calendar subscriptions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["staff"], condition=Q(municipality__isnull=True), name="calendar_token_personal_once"
+            ),
+            models.UniqueConstraint(
+                fields=["staff", "municipality"],
+                condition=Q(municipality__isnull=False),
+                name="calendar_token_municipal_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff} · {self.municipality or 'personal'}"

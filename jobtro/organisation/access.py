@@ -22,6 +22,7 @@ from functools import reduce
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
+from jobtro.collaboration.models import Activity, Participant
 from jobtro.measurement.models import Answer, Citizen, WaveCaseload
 from jobtro.organisation.models import MUNICIPAL_ROLES, Membership, Municipality, Role, Staff, Unit
 from jobtro.outcomes.models import ImportJob
@@ -259,3 +260,133 @@ def outcome_import_jobs(user: AnyUser) -> QuerySet[ImportJob]:
         return ImportJob.objects.none()
     managed = municipality_codes(user, among=[Role.DATA_MANAGER])
     return ImportJob.objects.filter(Q(requested_by_id=user.pk) | Q(municipality__code__in=managed))
+
+
+# --- activities: the collaboration's meetings and visits (issue 6) ---------------------------------
+#
+# | role                         | activities seen                                                   |
+# |------------------------------|-------------------------------------------------------------------|
+# | researcher, administrator    | every activity                                                    |
+# | municipal staff              | cross-municipal ones and their own municipality's                 |
+# | anyone invited (participant) | also the activities they are invited to                           |
+#
+# Names of those invited: the centre sees all; municipal staff see their own municipality's people and
+# themselves, the rest only as a count per municipality. Only researchers move or edit activities.
+
+
+def activities(user: AnyUser) -> QuerySet[Activity]:
+    if not user.is_authenticated or not user.is_active:
+        return Activity.objects.none()
+    if _sees_whole_organisation(user):
+        return Activity.objects.all()
+    scope = Q(participants__staff_id=user.pk)
+    codes = municipality_codes(user)
+    if codes:
+        scope |= Q(municipality__isnull=True) | Q(municipality__code__in=codes)
+    return Activity.objects.filter(pk__in=Activity.objects.filter(scope).values("pk"))
+
+
+def can_view_timeline(user: AnyUser) -> bool:
+    """The project's timeline and a person's calendar: anyone with a role, or invited to an activity."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return bool(roles(user)) or Participant.objects.filter(staff_id=user.pk).exists()
+
+
+def can_move_activities(user: AnyUser) -> bool:
+    return is_researcher(user)
+
+
+def sees_participant_name(user: AnyUser, participant: Participant) -> bool:
+    """Whether the user sees who this invited person is (else only that their municipality sent someone)."""
+    if _sees_whole_organisation(user) or participant.staff_id == user.pk:
+        return True
+    return participant.municipality_id is not None and participant.municipality_id in municipality_codes(user)
+
+
+def calendar_feed_municipalities(user: AnyUser) -> QuerySet[Municipality]:
+    """Municipalities whose calendar feed the user may subscribe to: those they hold a municipal role in."""
+    return Municipality.objects.filter(code__in=municipality_codes(user))
+
+
+# --- focus areas, initiatives and the experience log (issue 6) -------------------------------------
+#
+# The collaboration's own record is for the project's participants: municipal staff (every municipal role)
+# and researchers; administrators and people without a role are refused. What each municipality has chosen
+# to work on (focus-area choices over time, and whose experience it builds on) is visible to every
+# participant: the seed wants the municipalities to learn from each other, and "builds on" needs to know
+# who works on what. Initiatives and the experience log are the municipality's own: another municipality
+# sees them only once the log is opened (LogSharing.open) to the project's other municipalities.
+
+from django.db.models import Exists, OuterRef  # noqa: E402
+
+from jobtro.collaboration.models import Experience, FocusAreaChoice, Initiative, LogSharing  # noqa: E402
+from jobtro.organisation.models import Participation  # noqa: E402
+
+
+def can_view_collaboration(user: AnyUser) -> bool:
+    """The focus-area, initiative and experience-log pages: municipal staff and researchers."""
+    return is_researcher(user) or bool(municipality_codes(user))
+
+
+def can_add_focus_area(user: AnyUser) -> bool:
+    """New focus areas (with sub-topics, Danish and English) are the researchers'."""
+    return is_researcher(user)
+
+
+_LEADING_ROLES = (Role.KEY_PERSON, Role.TEAM_LEADER)
+
+
+def collaboration_manage_municipalities(user: AnyUser) -> QuerySet[Municipality]:
+    """Municipalities whose focus-area choices and initiatives the user manages: a key person's or team
+    leader's own; every municipality for researchers."""
+    if is_researcher(user):
+        return Municipality.objects.all()
+    return Municipality.objects.filter(code__in=municipality_codes(user, among=_LEADING_ROLES))
+
+
+def can_manage_collaboration(user: AnyUser) -> bool:
+    """Whether the user manages choices and initiatives anywhere (the forms and their menu links)."""
+    return is_researcher(user) or bool(municipality_codes(user, among=_LEADING_ROLES))
+
+
+def experience_post_municipalities(user: AnyUser) -> QuerySet[Municipality]:
+    """Municipalities in whose experience log the user may post: any municipal role, own municipality."""
+    return Municipality.objects.filter(code__in=municipality_codes(user))
+
+
+def log_sharing_municipalities(user: AnyUser) -> QuerySet[Municipality]:
+    """Municipalities whose log the user may open or close: a key person's or team leader's own."""
+    return Municipality.objects.filter(code__in=municipality_codes(user, among=_LEADING_ROLES))
+
+
+def _own_or_opened(user: AnyUser) -> Q | None:
+    """Rows (with ``project`` and ``municipality``) of the user's own municipalities, or of a municipality
+    that has opened its log in a project the user's municipality takes part in; None: all rows."""
+    if is_researcher(user):
+        return None
+    codes = municipality_codes(user)
+    if not codes:
+        return Q(pk__in=[])
+    opened = LogSharing.objects.filter(project=OuterRef("project"), municipality=OuterRef("municipality"), open=True)
+    takes_part = Participation.objects.filter(project=OuterRef("project"), municipality__code__in=codes)
+    return Q(municipality__code__in=codes) | (Exists(opened) & Exists(takes_part))
+
+
+def initiatives(user: AnyUser) -> QuerySet[Initiative]:
+    """Initiatives the user may see: their municipality's, others' once opened, all for researchers."""
+    scope = _own_or_opened(user)
+    return Initiative.objects.all() if scope is None else Initiative.objects.filter(scope)
+
+
+def experiences(user: AnyUser) -> QuerySet[Experience]:
+    """Experience-log entries (and their attachments) the user may see, as for initiatives."""
+    scope = _own_or_opened(user)
+    return Experience.objects.all() if scope is None else Experience.objects.filter(scope)
+
+
+def focus_area_choices(user: AnyUser) -> QuerySet[FocusAreaChoice]:
+    """Every participant sees every municipality's choices (so they can learn from each other)."""
+    if not can_view_collaboration(user):
+        return FocusAreaChoice.objects.none()
+    return FocusAreaChoice.objects.all()

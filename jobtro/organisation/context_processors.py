@@ -18,5 +18,7 @@ def roles(request: HttpRequest) -> dict[str, object]:
             "waves": access.can_plan_waves(user),
             "instrument": access.can_edit_instrument(user),
             "export": access.can_export_answers(user),
+            "areas": access.can_view_collaboration(user),
+            "plan": access.can_view_timeline(user),
         }
     }

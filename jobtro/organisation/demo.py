@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from jobtro.audit.actions import record
 from jobtro.audit.models import AuditEvent
+from jobtro.collaboration.demo import load_collaboration
 from jobtro.measurement.actions import default_instrument_version, open_wave, plan_waves
 from jobtro.measurement.identity import seal
 from jobtro.measurement.invitations import create_invitations
@@ -171,6 +172,7 @@ def load_demo(seed: int = 2026, today: date | None = None) -> DemoSummary:
         "assignments": len(assignments),
         **_load_waves(project, sim, by_sim_id, caseworkers, today, seed),
         **_load_outcomes(project, sim, municipalities, now_week),
+        **load_collaboration(project, municipalities, today, seed=seed),
     }
     record(AuditEvent.Action.BULK, project, detail={"loaded": "demo collaboration", "seed": seed, **counts})
     return DemoSummary(created=True, project=project, logins=logins, counts=counts)

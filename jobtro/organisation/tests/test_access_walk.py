@@ -77,10 +77,94 @@ def _import_job(t: AccessWalkTest) -> ImportJob:
     return job
 
 
+def _activity(t: AccessWalkTest, municipality: str | None) -> int:
+    """An activity of the plan: X's or Y's individual meeting, or a cross-municipal one (None)."""
+    from jobtro.collaboration.models import Activity
+
+    owner = {"X": t.x, "Y": t.y, None: None}[municipality]
+    activity, _ = Activity.objects.get_or_create(
+        project=t.project,
+        title=f"Møde {municipality or 'tværkommunalt'}",
+        defaults={
+            "kind": Activity.Kind.LOCAL if owner else Activity.Kind.EXPERIENCE,
+            "format": Activity.Format.HALF_DAY,
+            "municipality": owner,
+            "day": date(2025, 3, 4),
+            "venue": Activity.Venue.RESEARCH_CENTRE,
+        },
+    )
+    return activity.pk
+
+
 UNKNOWN_JOB = "00000000-0000-4000-8000-000000000000"
 # Register imports are the data manager's, for their own municipality; a job is seen by its requester and
 # the municipality's data managers only, everyone else gets a 404 (outcomes/tests/test_views.py).
 _JOB_ACCESS = _expect(404, data_manager_y=200)
+
+
+_STARTED = date(2025, 1, 6)  # the personas' project start (jobtro.testing.START)
+
+
+def _initiative(t: AccessWalkTest, municipality: str) -> int:
+    """X's or Y's initiative (issue 6); the logs are closed, so only the own municipality sees it."""
+    from jobtro.collaboration.models import FocusArea, Initiative
+    from jobtro.collaboration.seed import ensure_focus_areas
+
+    ensure_focus_areas(t.project)
+    area = FocusArea.objects.filter(project=t.project).first()
+    initiative, _ = Initiative.objects.get_or_create(
+        project=t.project,
+        title=f"Tiltag {municipality}",
+        defaults={
+            "municipality": {"X": t.x, "Y": t.y}[municipality],
+            "focus_area": area,
+            "what": "x",
+            "start": _STARTED,
+        },
+    )
+    return initiative.pk
+
+
+def _log_entry(t: AccessWalkTest, municipality: str) -> int:
+    """An entry with an attachment in X's or Y's (closed) experience log."""
+    from jobtro.collaboration.models import Experience, Initiative
+
+    initiative = Initiative.objects.get(pk=_initiative(t, municipality))
+    entry, _ = Experience.objects.get_or_create(
+        project=t.project,
+        text=f"Erfaring {municipality}",
+        defaults={
+            "municipality": initiative.municipality,
+            "author": t.personas["key_person"] if municipality == "X" else t.personas["data_manager_y"],
+            "initiative": initiative,
+            "day": _STARTED,
+            "attachment_name": "notat.txt",
+            "attachment_type": "text/plain",
+            "attachment": b"notat",
+        },
+    )
+    return entry.pk
+
+
+def _focus_area_choice(t: AccessWalkTest) -> int:
+    from jobtro.collaboration.models import FocusArea, FocusAreaChoice
+    from jobtro.collaboration.seed import ensure_focus_areas
+
+    ensure_focus_areas(t.project)
+    area = FocusArea.objects.filter(project=t.project).first()
+    assert area is not None
+    choice, _ = FocusAreaChoice.objects.get_or_create(
+        project=t.project, municipality=t.x, focus_area=area, start=_STARTED
+    )
+    return choice.pk
+
+
+# Focus areas, initiatives and the experience log (issue 6; collaboration/tests/test_log_views.py): for
+# municipal staff and researchers; initiatives and log entries of a closed log only for the own municipality.
+_COLLABORATION = _roles_only(administrator=403)
+_LEADERS = _expect(403, key_person=200, team_leader=200, researcher=200)
+_OWN_X = _roles_only(administrator=403, data_manager_y=404)
+_OWN_Y = _roles_only(administrator=403, **dict.fromkeys(IN_X, 404))
 
 
 # (url name, case label, how to build the URL from the test case, expected status per persona)
@@ -210,6 +294,80 @@ EXPECTED: list[Case] = [
         lambda t: reverse("outcomes:import_job_problems", args=[_import_job(t).pk]),
         _JOB_ACCESS,
     ),
+    # The activity plan (issue 6; collaboration/tests/test_views.py): municipal staff see their own
+    # municipality's and the cross-municipal activities; only researchers move them (POST only).
+    ("timeline", "", lambda t: reverse("collaboration:timeline"), _roles_only()),
+    ("my_calendar", "", lambda t: reverse("collaboration:my_calendar"), _roles_only()),
+    (
+        "activity_detail",
+        "X's",
+        lambda t: reverse("collaboration:activity_detail", args=[_activity(t, "X")]),
+        _roles_only(data_manager_y=404),
+    ),
+    (
+        "activity_detail",
+        "Y's",
+        lambda t: reverse("collaboration:activity_detail", args=[_activity(t, "Y")]),
+        _roles_only(**dict.fromkeys(IN_X, 404)),
+    ),
+    (
+        "activity_detail",
+        "cross-municipal",
+        lambda t: reverse("collaboration:activity_detail", args=[_activity(t, None)]),
+        _roles_only(),
+    ),
+    (
+        "activity_detail",
+        "unknown",
+        lambda t: reverse("collaboration:activity_detail", args=[999999]),
+        _roles_only(**dict.fromkeys(WITH_ROLE, 404)),
+    ),
+    (
+        "activity_move",
+        "X's",
+        lambda t: reverse("collaboration:activity_move", args=[_activity(t, "X")]),
+        _expect(403, researcher=405),
+    ),
+    # Feeds need no login, only a live token (collaboration/tests/test_ical_feed.py uses real ones).
+    (
+        "calendar_feed",
+        "unknown",
+        lambda t: reverse("collaboration:calendar_feed", args=["x" * 43]),
+        _expect(404, anonymous=404),
+    ),
+    (
+        "municipality_feed",
+        "unknown",
+        lambda t: reverse("collaboration:municipality_feed", args=["x" * 43]),
+        _expect(404, anonymous=404),
+    ),
+    ("index", "", lambda t: reverse("areas:index"), _COLLABORATION),
+    ("choose", "", lambda t: reverse("areas:choose"), _LEADERS),
+    # Ending a choice is POST only (test_log_views.py posts it).
+    ("choice_end", "X's", lambda t: reverse("areas:choice_end", args=[_focus_area_choice(t)]), _expect(405)),
+    ("focus_area_add", "", lambda t: reverse("areas:focus_area_add"), _expect(403, researcher=200)),
+    ("initiative_list", "", lambda t: reverse("areas:initiative_list"), _COLLABORATION),
+    ("initiative_detail", "X's", lambda t: reverse("areas:initiative_detail", args=[_initiative(t, "X")]), _OWN_X),
+    ("initiative_detail", "Y's", lambda t: reverse("areas:initiative_detail", args=[_initiative(t, "Y")]), _OWN_Y),
+    (
+        "initiative_detail",
+        "unknown",
+        lambda t: reverse("areas:initiative_detail", args=[999999]),
+        _roles_only(administrator=403, **dict.fromkeys([*IN_X, "data_manager_y", "researcher"], 404)),
+    ),
+    ("initiative_create", "", lambda t: reverse("areas:initiative_create"), _LEADERS),
+    ("initiative_edit", "X's", lambda t: reverse("areas:initiative_edit", args=[_initiative(t, "X")]), _LEADERS),
+    (
+        "initiative_edit",
+        "Y's",
+        lambda t: reverse("areas:initiative_edit", args=[_initiative(t, "Y")]),
+        _expect(403, key_person=404, team_leader=404, researcher=200),
+    ),
+    ("log", "", lambda t: reverse("areas:log"), _COLLABORATION),
+    # Opening or closing the log is POST only (test_log_views.py posts it).
+    ("log_sharing", "", lambda t: reverse("areas:log_sharing"), _expect(405)),
+    ("log_attachment", "X's", lambda t: reverse("areas:log_attachment", args=[_log_entry(t, "X")]), _OWN_X),
+    ("log_attachment", "Y's", lambda t: reverse("areas:log_attachment", args=[_log_entry(t, "Y")]), _OWN_Y),
     ("invitation_login", "unknown", lambda t: reverse("invitation_login", args=["x" * 9]), _expect(404, anonymous=404)),
 ]
 
