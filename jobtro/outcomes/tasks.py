@@ -41,10 +41,10 @@ def progress_reporter(job_id: uuid.UUID | str, kind: str) -> imports.Progress:
 
 
 def masked(problems: Problems) -> Problems:
-    """The problems with every CPR-like value cut to its birth date (``010190-XXXX``): the job row keeps
+    """The problems with every CPR-like value cut to its birth date (``010190-xxxx``): the job row keeps
     them for weeks, and only pseudonyms may be stored. The row number still finds the row in the file;
     the command line, where nothing is stored, shows values in full."""
-    frame = problems.frame.with_columns(pl.col("value").str.replace_all(r"\b(\d{6})-?\d{4}\b", "${1}-XXXX"))
+    frame = problems.frame.with_columns(pl.col("value").str.replace_all(r"\b(\d{6})-?\d{4}\b", "${1}-xxxx"))
     return Problems(frame)
 
 

@@ -193,7 +193,7 @@ class UploadPageTest(PersonaTestCase):
             (3, "cpr", "12345", "Ikke et gyldigt CPR-nummer."),
             (4, "uge", "2025-W99", "Det ISO-år har ikke den uge"),
             (5, "status", "mystery", "Statuskoden står ikke på projektets statuskodeliste"),
-            (6, "cpr", ANNA[:6] + "-XXXX", "Samme borger og uge står i en tidligere række."),  # never stored whole
+            (6, "cpr", ANNA[:6] + "-xxxx", "Samme borger og uge står i en tidligere række."),  # never stored whole
             (7, "uge", "", "Værdien mangler."),
         ]
         rows = table.split("<tr>")[2:]
