@@ -167,3 +167,43 @@ def attendances(project: Project, municipality: Municipality | None = None) -> l
 def resource_summary(project: Project, municipality: Municipality | None = None) -> ResourceSummary:
     """Hours by role and transport per municipality and for the project (only ``municipality``'s if given)."""
     return summary(attendances(project, municipality), km_rate(project))
+
+
+# --- writes from the costs page -----------------------------------------------------------------------------
+# The fee history follows by itself: saving or deleting a SharedCost recomputes the fees (signals above).
+
+
+def add_shared_cost(
+    project: Project,
+    *,
+    category: str,
+    description: str,
+    amount: Decimal,
+    day: date,
+    activity: Activity | None = None,
+) -> SharedCost:
+    """Record a shared cost of the research centre; the fees are recomputed (a new FeeRecord if they change)."""
+    if activity is not None and activity.project_id != project.pk:
+        raise ValueError("the activity belongs to another project")
+    cost = SharedCost(
+        project=project, category=category, description=description, amount=amount, day=day, activity=activity
+    )
+    cost.full_clean()
+    cost.save()
+    return cost
+
+
+def remove_shared_cost(cost: SharedCost) -> None:
+    """Delete a shared cost; the fees are recomputed."""
+    cost.delete()
+
+
+def set_km_rate(project: Project, rate: Decimal) -> ResourceRate:
+    """Set the project's transport rate (DKK per km), not negative."""
+    if not rate.is_finite() or rate < 0:
+        raise ValueError(f"the kilometre rate must be a finite number, not negative, not {rate}")
+    row, _ = ResourceRate.objects.get_or_create(project=project)
+    row.km_rate = rate
+    row.full_clean()
+    row.save()
+    return row

@@ -4,6 +4,7 @@ calendar and the iCalendar feeds calendar clients subscribe to. What a user sees
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import groupby
@@ -28,7 +29,7 @@ from jobtro.collaboration import actions
 from jobtro.collaboration.models import Activity, CalendarToken, Participant
 from jobtro.lib import ical
 from jobtro.organisation import access
-from jobtro.organisation.models import Project, Staff
+from jobtro.organisation.models import Participation, Project, Staff
 
 # The seed: 4-5 selected representatives from each municipality at a cross-municipal experience meeting.
 REPRESENTATIVES = (4, 5)
@@ -72,6 +73,25 @@ class Row:
     rule_checked: bool = False
 
 
+def representative_warnings(
+    activity: Activity, invited: Counter[str], participations: Iterable[Participation], visible: set[str]
+) -> list[str]:
+    """An experience meeting's warnings under the seed's 4-5 representatives rule: one for each municipality
+    taking part on the day (among ``visible``) whose number of invited (``invited``, by municipality code) is
+    off the rule."""
+    warnings = []
+    for p in participations:
+        if p.municipality_id not in visible or p.joined > activity.day or (p.left and p.left <= activity.day):
+            continue
+        n = invited[p.municipality_id]
+        if not REPRESENTATIVES[0] <= n <= REPRESENTATIVES[1]:
+            warnings.append(
+                _("%(municipality)s has %(n)s invited; the rule is 4-5 representatives.")
+                % {"municipality": p.municipality.name, "n": n}
+            )
+    return warnings
+
+
 def _rows(user: Staff, activities: QuerySet[Activity], project: Project | None) -> list[Row]:
     today = timezone.localdate()
     annotated = activities.select_related("municipality", "venue_municipality").annotate(
@@ -93,15 +113,7 @@ def _rows(user: Staff, activities: QuerySet[Activity], project: Project | None) 
         row = Row(a, venue_text(a), a.n_invited, a.n_attended, a.day < today)
         if a.kind == Activity.Kind.EXPERIENCE and a.project_id == (project.pk if project else None):
             row.rule_checked = True
-            for p in participations:
-                if p.municipality_id not in visible or p.joined > a.day or (p.left and p.left <= a.day):
-                    continue
-                n = per_municipality[a.pk][p.municipality_id]
-                if not REPRESENTATIVES[0] <= n <= REPRESENTATIVES[1]:
-                    row.rule_warnings.append(
-                        _("%(municipality)s has %(n)s invited; the rule is 4-5 representatives.")
-                        % {"municipality": p.municipality.name, "n": n}
-                    )
+            row.rule_warnings = representative_warnings(a, per_municipality[a.pk], participations, visible)
         rows.append(row)
     return rows
 
@@ -160,6 +172,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "past": activity.day < timezone.localdate(),
             "talks": activity.talks.all(),
             "can_move": access.can_move_activities(user),
+            "can_edit": access.can_edit_activities(user),
             "form": MoveForm(initial={"day": activity.day}),
         },
     )

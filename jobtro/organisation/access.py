@@ -297,6 +297,13 @@ def can_move_activities(user: AnyUser) -> bool:
     return is_researcher(user)
 
 
+def can_edit_activities(user: AnyUser) -> bool:
+    """Adding an activity, editing it (minutes, cancelling), inviting, recording attendance and km, and the
+    expert talks: researchers only, like moving. Which activity is then ``activities(user)``'s decision (an
+    unknown one is a 404)."""
+    return can_move_activities(user)
+
+
 def sees_participant_name(user: AnyUser, participant: Participant) -> bool:
     """Whether the user sees who this invited person is (else only that their municipality sent someone)."""
     if _sees_whole_organisation(user) or participant.staff_id == user.pk:
@@ -390,3 +397,44 @@ def focus_area_choices(user: AnyUser) -> QuerySet[FocusAreaChoice]:
     if not can_view_collaboration(user):
         return FocusAreaChoice.objects.none()
     return FocusAreaChoice.objects.all()
+
+
+# --- costs: shared costs, fees and resource use (issue 6) -------------------------------------------
+#
+# | role                                    | sees on the costs page                                   |
+# |-----------------------------------------|----------------------------------------------------------|
+# | researcher                              | everything; adds and removes shared costs, sets km rate  |
+# | administrator                           | everything (read only)                                   |
+# | key person, team leader, data manager   | the shared costs total, current fees and fee history of  |
+# |                                         | every municipality; resource use of their own only        |
+# | caseworker, no role                     | nothing (403)                                            |
+#
+# Fees are the same for every municipality and are what each one pays, so all participants may see them;
+# a municipality's hours and kilometres are its own business.
+
+_COST_ROLES = (Role.KEY_PERSON, Role.TEAM_LEADER, Role.DATA_MANAGER)
+
+
+def can_view_costs(user: AnyUser) -> bool:
+    """The costs page (and its link on the timeline)."""
+    return _sees_whole_organisation(user) or bool(municipality_codes(user, among=_COST_ROLES))
+
+
+def can_manage_costs(user: AnyUser) -> bool:
+    """Adding and removing shared costs and setting the transport rate: researchers."""
+    return is_researcher(user)
+
+
+def sees_cost_items(user: AnyUser) -> bool:
+    """The shared costs one by one (by category); the rest see only the total."""
+    return _sees_whole_organisation(user)
+
+
+def sees_project_resource_use(user: AnyUser) -> bool:
+    """Every municipality's resource use and the project's total."""
+    return _sees_whole_organisation(user)
+
+
+def resource_use_municipalities(user: AnyUser) -> set[str]:
+    """Codes of the municipalities whose resource use the user sees (when not the whole project's)."""
+    return municipality_codes(user, among=_COST_ROLES)

@@ -20,5 +20,6 @@ def roles(request: HttpRequest) -> dict[str, object]:
             "export": access.can_export_answers(user),
             "areas": access.can_view_collaboration(user),
             "plan": access.can_view_timeline(user),
+            "costs": access.can_view_costs(user),
         }
     }

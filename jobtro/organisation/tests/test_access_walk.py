@@ -328,6 +328,45 @@ EXPECTED: list[Case] = [
         lambda t: reverse("collaboration:activity_move", args=[_activity(t, "X")]),
         _expect(403, researcher=405),
     ),
+    # Adding and editing activities, invitations, attendance and expert talks are the researchers' own
+    # (collaboration/tests/test_activity_editing.py posts them); everyone else is refused before the lookup.
+    ("activity_create", "", lambda t: reverse("collaboration:activity_create"), _expect(403, researcher=200)),
+    (
+        "activity_edit",
+        "Y's",
+        lambda t: reverse("collaboration:activity_edit", args=[_activity(t, "Y")]),
+        _expect(403, researcher=200),
+    ),
+    (
+        "activity_edit",
+        "unknown",
+        lambda t: reverse("collaboration:activity_edit", args=[999999]),
+        _expect(403, researcher=404),
+    ),
+    (
+        "activity_participants",
+        "cross-municipal",
+        lambda t: reverse("collaboration:activity_participants", args=[_activity(t, None)]),
+        _expect(403, researcher=200),
+    ),
+    (
+        "activity_participants",
+        "unknown",
+        lambda t: reverse("collaboration:activity_participants", args=[999999]),
+        _expect(403, researcher=404),
+    ),
+    (
+        "activity_talks",
+        "X's",
+        lambda t: reverse("collaboration:activity_talks", args=[_activity(t, "X")]),
+        _expect(403, researcher=200),
+    ),
+    (
+        "activity_talks",
+        "unknown",
+        lambda t: reverse("collaboration:activity_talks", args=[999999]),
+        _expect(403, researcher=404),
+    ),
     # Feeds need no login, only a live token (collaboration/tests/test_ical_feed.py uses real ones).
     (
         "calendar_feed",
@@ -340,6 +379,14 @@ EXPECTED: list[Case] = [
         "unknown",
         lambda t: reverse("collaboration:municipality_feed", args=["x" * 43]),
         _expect(404, anonymous=404),
+    ),
+    # Costs and fees (collaboration/tests/test_costs_page.py): the centre, key persons, team leaders and data
+    # managers; caseworkers and people without a role are refused. Only researchers change anything (POST).
+    (
+        "costs",
+        "",
+        lambda t: reverse("collaboration:costs"),
+        _expect(403, team_leader=200, key_person=200, data_manager_y=200, researcher=200, administrator=200),
     ),
     ("index", "", lambda t: reverse("areas:index"), _COLLABORATION),
     ("choose", "", lambda t: reverse("areas:choose"), _LEADERS),
