@@ -35,20 +35,30 @@ class SharedCostForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = SharedCost
         fields = ["category", "description", "amount", "day", "activity"]
-        widgets = {"day": DateInput()}
+        widgets = {
+            "category": forms.Select(attrs={"class": "form-select"}),
+            "description": forms.TextInput(attrs={"class": "form-input input-width-xl"}),
+            "amount": forms.NumberInput(attrs={"class": "form-input input-width-s"}),
+            "day": DateInput(),
+            "activity": forms.Select(attrs={"class": "form-select input-width-xl"}),
+        }
 
     def __init__(self, project: Project, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         activity = self.fields["activity"]
         assert isinstance(activity, forms.ModelChoiceField)
         activity.queryset = Activity.objects.filter(project=project, cancelled=False).order_by("day", "pk")
-        activity.label = gettext_lazy("activity (optional)")
+        activity.label = gettext_lazy("Activity (optional)")
         self.fields["day"].initial = timezone.localdate()
 
 
 class KmRateForm(forms.Form):
     km_rate = forms.DecimalField(
-        label=gettext_lazy("Transport rate (DKK per km)"), min_value=Decimal(0), max_digits=6, decimal_places=2
+        label=gettext_lazy("Transport rate (DKK per km)"),
+        min_value=Decimal(0),
+        max_digits=6,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"class": "form-input input-width-xs"}),
     )
 
 
