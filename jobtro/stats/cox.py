@@ -660,14 +660,17 @@ def _non_negative(values: FloatArray, name: str) -> None:
         )
 
 
-def _solve(information: FloatArray, score: FloatArray) -> FloatArray:
+_SINGULAR = (
+    "the information matrix is singular: a covariate is constant (within strata) or the covariates are collinear"
+)
+
+
+def _solve(information: FloatArray, score: FloatArray, *, singular: str = _SINGULAR) -> FloatArray:
+    """Solve a symmetric positive-definite system by Cholesky; ``singular`` is the error when it is not."""
     try:
         factor = np.linalg.cholesky(information)
     except np.linalg.LinAlgError:
-        raise ValueError(
-            "the information matrix is singular: a covariate is constant (within strata) or the covariates are "
-            "collinear"
-        ) from None
+        raise ValueError(singular) from None
     return cast(FloatArray, np.linalg.solve(factor.T, np.linalg.solve(factor, score)))
 
 

@@ -106,7 +106,7 @@ from typing import Any, cast
 import numpy as np
 import polars as pl
 
-from jobtro.stats.cox import CoxPH, FloatArray, IntArray, Ties, _bincount, _frozen, _number
+from jobtro.stats.cox import CoxPH, FloatArray, IntArray, Ties, _bincount, _frozen, _number, _solve
 
 # survival's defaults: coxph.control(eps = 1e-9, iter.max = 20, outer.max = 10), frailty(eps = 1e-5).
 EPS = 1e-9
@@ -401,14 +401,12 @@ class _Frailty:
 
 
 def _solve_spd(matrix: FloatArray, rhs: FloatArray) -> FloatArray:
-    try:
-        factor = np.linalg.cholesky(matrix)
-    except np.linalg.LinAlgError:
-        raise ValueError(
-            "the penalised information matrix is singular: a covariate is constant (within strata or within "
-            "every group) or the covariates are collinear"
-        ) from None
-    return cast(FloatArray, np.linalg.solve(factor.T, np.linalg.solve(factor, rhs)))
+    return _solve(
+        matrix,
+        rhs,
+        singular="the penalised information matrix is singular: a covariate is constant (within strata or within "
+        "every group) or the covariates are collinear",
+    )
 
 
 def _inverse(matrix: FloatArray) -> FloatArray:
