@@ -22,9 +22,9 @@ from django.views.decorators.http import require_http_methods
 from jobtro.collaboration import actions
 from jobtro.collaboration.activity_forms import CENTRE, ActivityForm, AttendanceFormSet, InviteForm, TalkForm
 from jobtro.collaboration.models import Activity, Participant
-from jobtro.collaboration.views import _project, representative_warnings, venue_text
+from jobtro.collaboration.views import representative_warnings, venue_text
 from jobtro.organisation import access
-from jobtro.organisation.models import MUNICIPAL_ROLES, Membership, Municipality, Role, Staff
+from jobtro.organisation.models import MUNICIPAL_ROLES, Membership, Municipality, Role, Staff, current_project
 
 
 def _editor(request: HttpRequest) -> Staff:
@@ -49,7 +49,7 @@ def _project_municipalities(project_id: int) -> QuerySet[Municipality]:
 @require_http_methods(["GET", "POST"])
 def activity_create(request: HttpRequest) -> HttpResponse:
     user = _editor(request)
-    project = _project()
+    project = current_project()
     if project is None:
         raise Http404
     municipalities = _project_municipalities(project.pk)

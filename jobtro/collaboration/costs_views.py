@@ -24,11 +24,7 @@ from jobtro.collaboration.forms import DateInput
 from jobtro.collaboration.models import Activity, FeeRecord, SharedCost
 from jobtro.lib.costs import HOURS, ResourceUse
 from jobtro.organisation import access
-from jobtro.organisation.models import Municipality, Project, Role, Staff
-
-
-def _project() -> Project | None:
-    return Project.objects.order_by("-start_date").first()
+from jobtro.organisation.models import Municipality, Project, Role, Staff, current_project
 
 
 class SharedCostForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -129,7 +125,7 @@ def costs_page(request: HttpRequest) -> HttpResponse:
     assert isinstance(user, Staff)
     if not access.can_view_costs(user):
         raise PermissionDenied
-    project = _project()
+    project = current_project()
     if project is None:
         return render(request, "collaboration/costs.html", {"project": None})
     cost_form: SharedCostForm | None = None

@@ -36,8 +36,7 @@ from jobtro.collaboration.forms import (
 )
 from jobtro.collaboration.models import Experience, FocusArea, FocusAreaChoice, Initiative, LogSharing, SubTopic
 from jobtro.organisation import access
-from jobtro.organisation.models import Municipality, Project, Staff
-from jobtro.organisation.views import current_project
+from jobtro.organisation.models import Municipality, Project, Staff, current_project
 
 GET_POST = require_http_methods(["GET", "POST"])
 

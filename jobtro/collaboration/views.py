@@ -29,16 +29,12 @@ from jobtro.collaboration import actions
 from jobtro.collaboration.models import Activity, CalendarToken, Participant
 from jobtro.lib import ical
 from jobtro.organisation import access
-from jobtro.organisation.models import Participation, Project, Staff
+from jobtro.organisation.models import Participation, Project, Staff, current_project
 
 # The seed: 4-5 selected representatives from each municipality at a cross-municipal experience meeting.
 REPRESENTATIVES = (4, 5)
 # Length of a meeting whose start time is known but its end is not (full day 7.4 h, half day 3.7 h).
 FORMAT_HOURS = {Activity.Format.FULL_DAY: 7.4, Activity.Format.HALF_DAY: 3.7}
-
-
-def _project() -> Project | None:
-    return Project.objects.prefetch_related("participations__municipality").order_by("-start_date").first()
 
 
 def _require_timeline(request: HttpRequest) -> None:
@@ -128,7 +124,7 @@ def timeline(request: HttpRequest) -> HttpResponse:
     _require_timeline(request)
     user = request.user
     assert isinstance(user, Staff)
-    project = _project()
+    project = current_project()
     scope = access.activities(user)
     if project is not None:
         scope = scope.filter(project=project)

@@ -31,8 +31,7 @@ from jobtro.measurement import invitations
 from jobtro.measurement.actions import ITEM_FIELDS, default_instrument_version, new_version, plan_waves, update_wave
 from jobtro.measurement.models import InstrumentVersion, Item, Wave
 from jobtro.organisation import access
-from jobtro.organisation.models import Project, Staff
-from jobtro.organisation.views import current_project
+from jobtro.organisation.models import Project, Staff, current_project
 
 # --- forms --------------------------------------------------------------------------------------------
 

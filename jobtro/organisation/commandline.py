@@ -7,7 +7,7 @@ import getpass
 from django.core.management.base import CommandError
 
 from jobtro.audit.context import Actor
-from jobtro.organisation.models import Project
+from jobtro.organisation.models import Project, current_project
 
 
 def command_project(project_id: int | None) -> Project:
@@ -18,7 +18,7 @@ def command_project(project_id: int | None) -> Project:
         if found is None:
             raise CommandError(f"--project: there is no project with id {project_id}", returncode=2)
         return found
-    latest = projects.order_by("-start_date", "-pk").first()
+    latest = current_project()
     if latest is None:
         raise CommandError(
             "there is no project yet: create one with `jobtro project create NAME --start DATE`", returncode=2

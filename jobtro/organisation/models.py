@@ -226,6 +226,12 @@ class Project(models.Model):
         return months + 1
 
 
+def current_project() -> Project | None:
+    """The project the pages and commands work on: the latest by start date (then by id), with its
+    participating municipalities prefetched; None before one exists."""
+    return Project.objects.prefetch_related("participations__municipality").order_by("-start_date", "-pk").first()
+
+
 class Participation(models.Model):
     """A municipality takes part in a project from ``joined`` until (not including) ``left``."""
 

@@ -14,17 +14,13 @@ from django.utils import timezone
 
 from jobtro.measurement.models import CaseworkerAssignment
 from jobtro.organisation import access
-from jobtro.organisation.models import Membership, Project, Role, Unit
+from jobtro.organisation.models import Membership, Role, Unit, current_project
 from jobtro.reports import disclosure
 
 
 def _require_role(request: HttpRequest) -> None:
     if not access.can_view_project(request.user):
         raise PermissionDenied
-
-
-def current_project() -> Project | None:
-    return Project.objects.prefetch_related("participations__municipality").order_by("-start_date").first()
 
 
 @login_required

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET
 from jobtro.audit.actions import record_reads
 from jobtro.lib.outcome_files import EVENT_HEADINGS, STATUS_HEADINGS, Problem, week_label
 from jobtro.organisation import access
-from jobtro.organisation.models import Municipality, Project, Staff
+from jobtro.organisation.models import Municipality, Project, Staff, current_project
 from jobtro.outcomes import imports
 from jobtro.outcomes.models import ImportJob, Kind, OutcomeImport, StatusCodeOverride
 from jobtro.outcomes.tasks import run_import_job, steps_of
@@ -56,11 +56,6 @@ STEP_LABELS = {
     "merge": gettext_lazy("Comparing with the data already imported"),
     "save": gettext_lazy("Saving"),
 }
-
-
-def latest_project() -> Project | None:
-    """The project an upload goes into: the latest (as `jobtro import-status` without --project)."""
-    return Project.objects.order_by("-start_date", "-pk").first()
 
 
 class _DateInput(forms.DateInput):
@@ -207,7 +202,7 @@ def outcome_import(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     assert isinstance(user, Staff)
     allowed = access.outcome_import_municipalities(user)
-    project = latest_project()
+    project = current_project()
     if project is None:
         return render(request, "outcomes/import.html", {"project": None, "form": None})
     if request.method == "POST":

@@ -12,8 +12,7 @@ from django.shortcuts import render
 from jobtro.measurement import identity
 from jobtro.measurement.models import CaseworkerAssignment, Citizen
 from jobtro.organisation import access
-from jobtro.organisation.models import Membership, Municipality, Role, Staff, Unit
-from jobtro.organisation.views import current_project
+from jobtro.organisation.models import Membership, Municipality, Role, Staff, Unit, current_project
 from jobtro.reports import disclosure
 
 
