@@ -20,6 +20,7 @@ urlpatterns = [
     path("outcomes/", include("jobtro.outcomes.urls")),
     path("areas/", include("jobtro.collaboration.log_urls")),
     path("plan/", include("jobtro.collaboration.urls")),
+    path("insight/", include("jobtro.reports.urls")),
     path("audit/", audit_views.audit_log, name="audit_log"),
     path("admin/", admin.site.urls),
 ]

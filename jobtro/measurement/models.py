@@ -29,6 +29,9 @@ class Citizen(models.Model):
     female = models.BooleanField(_("female"))
     target_group = models.CharField(_("target group"), max_length=100, blank=True)
     course_start = models.DateField(_("course start"), null=True, blank=True)
+    # Weeks on benefit before the project (benefit seniority, from the case system or the register): a
+    # control in the BIP analysis, since caseworkers believe less in citizens who have waited longer.
+    prior_weeks_on_benefit = models.PositiveIntegerField(_("prior weeks on benefit"), null=True, blank=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

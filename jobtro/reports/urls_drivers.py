@@ -1,0 +1,5 @@
+"""URLs of the insight pages (namespace `insight`, under /insight/): drivers."""
+
+from django.urls import URLPattern, path  # noqa: F401
+
+urlpatterns: list[URLPattern] = []
