@@ -260,8 +260,13 @@ def experience_meetings(start: date, end: date, *, busy: Collection[date] = froz
     ]
     out = []
     for sequence, natural, earliest, deadline in rules:
-        if sequence < 3 and deadline > last_month:
-            continue
+        if sequence < 3:
+            # The first two must fit before the last month. Compared by days, not by the rule's month
+            # arithmetic: month ends are clamped (29 Dec + 14 months is 28 Feb, less a month 28 Jan,
+            # while 29 Dec + 13 months is 29 Jan), so the window is cut at the last month instead.
+            if earliest >= last_month:
+                continue
+            deadline = min(deadline, last_month)
         activity = _activity(
             "experience", None, sequence, natural, earliest, deadline, taken, _EXPERIENCE_TITLES[sequence]
         )

@@ -282,3 +282,11 @@ def test_property_every_day_a_working_day_in_its_window(start: date, months: int
         assert [a.sequence for a in local] == [k for k in range(1, 7) if add_months(joined, 6 * k) < end]
         for a in local:
             assert add_months(joined, 6 * a.sequence - 1) <= a.day < add_months(joined, 6 * a.sequence + 1)
+
+
+def test_a_14_month_project_starting_at_a_month_end_holds_all_three_experience_meetings() -> None:
+    # Found by the property test above: 29 Dec + 14 months is clamped to 28 Feb, so "a month before the
+    # end" (28 Jan) came a day before the second meeting's month-13 deadline (29 Jan) and it was dropped.
+    start = date(2015, 12, 29)
+    plan = generate_plan(start, add_months(start, 14), [("0001", start)])
+    assert [a.sequence for a in of_kind(plan, "experience")] == [1, 2, 3]
