@@ -70,6 +70,12 @@ def _python_files() -> list[Path]:
     )
 
 
+def _tag_msgid(msg: str) -> str:
+    """The msgid Django looks up for {% translate "..." %} and _("...") in a template: it doubles every
+    "%" first (django.template.base.Variable), and the rendered text has them single again."""
+    return msg.replace("%", "%%")
+
+
 def _block_msgids(args: str, body: str) -> tuple[str, str | None]:
     """The msgid (singular) and context Django derives from a {% blocktranslate %} block."""
     singular = PLURAL.split(body)[0]
@@ -106,11 +112,11 @@ def test_every_template_string_is_in_the_catalogue() -> None:
         for m in TRANSLATE_TAG.finditer(text):
             context = CONTEXT_ARG.search(m["rest"])
             found += 1
-            if not _has(catalog, m["msg"], context["ctx"] if context else None):
+            if not _has(catalog, _tag_msgid(m["msg"]), context["ctx"] if context else None):
                 missing.append(f"{where}:{_line(text, m.start())}: {m['msg']!r}")
         for m in TEMPLATE_UNDERSCORE.finditer(text):
             found += 1
-            if not _has(catalog, m["msg"]):
+            if not _has(catalog, _tag_msgid(m["msg"])):
                 missing.append(f"{where}:{_line(text, m.start())}: {m['msg']!r}")
         for m in BLOCK_TRANSLATE.finditer(text):
             msgid, context = _block_msgids(m["args"], m["body"])
