@@ -161,8 +161,8 @@ def record_answer(
     if (item.scope == Item.Scope.SPECIFIC) != (citizen is not None):
         raise AnswerRejected("item", "specific items are about one citizen, general items about none")
     if dont_know:
-        if item.kind != Item.Kind.SCALE:
-            raise AnswerRejected("value", "only the belief scale has 'don't know'")
+        if not item.has_dont_know:
+            raise AnswerRejected("value", "only the belief scale and the agreement items have 'don't know'")
         value = None
     elif value is None or value not in item.allowed_values():
         raise AnswerRejected("value", f"{value!r} is not an allowed answer")

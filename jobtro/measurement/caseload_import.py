@@ -19,9 +19,9 @@ Decisions, as municipal staff would expect them
   so. With ``complete``, their current assignments end on the import date (a citizen whose
   assignment began that very day, by an earlier import the same day, has it removed instead: it
   never lasted a day; those few deletions are audited one by one by the signals).
-- **An empty optional value never erases a stored one** (target group, course start): "nothing is
-  lost" (DESIGN.md) outweighs being able to blank a field by import; a missing optional column
-  likewise leaves the stored values alone.
+- **An empty optional value never erases a stored one** (target group, course start, prior weeks on
+  benefit): "nothing is lost" (DESIGN.md) outweighs being able to blank a field by import; a missing
+  optional column likewise leaves the stored values alone.
 - **A new citizen's caseworker assignment starts on the import date**: the file says who the
   caseworker is now, not since when.
 - **A changed caseworker** ends the current assignment on the import date and starts a new one that
@@ -233,6 +233,21 @@ def _course_start(cell: Cell, ctx: Context) -> date:
     return day
 
 
+MAX_PRIOR_WEEKS = 52 * 70  # seventy years on benefit: anything above is a typo
+
+
+def _prior_weeks(cell: Cell, ctx: Context) -> int:
+    # Case systems write whole weeks, sometimes as a decimal number ("104" or "104,0" or an XLSX number).
+    text = cell.text.replace(" ", "").replace("\u00a0", "")
+    whole = text[:-2] if text.endswith((",0", ".0")) else text
+    if not (whole.isascii() and whole.isdigit()):
+        raise Invalid(_("Not a number of weeks: write a whole number, e.g. 104."))
+    weeks = int(whole)
+    if weeks > MAX_PRIOR_WEEKS:
+        raise Invalid(_("Implausibly many weeks: at most %(max)s.") % {"max": MAX_PRIOR_WEEKS})
+    return weeks
+
+
 CASELOAD = Schema(
     columns=(
         Column(
@@ -286,6 +301,25 @@ CASELOAD = Schema(
             clean=_course_start,
             required=False,
             description=gettext_lazy("Optional. The date the citizen's course started."),
+        ),
+        Column(
+            key="prior_weeks_on_benefit",
+            heading="Anciennitet (uger)",
+            aliases=(
+                "anciennitet",
+                "anciennitet i uger",
+                "ydelsesanciennitet",
+                "forudgående uger på ydelse",
+                "uger på ydelse",
+                "prior weeks on benefit",
+                "weeks on benefit",
+            ),
+            clean=_prior_weeks,
+            required=False,
+            description=gettext_lazy(
+                "Optional. Weeks on benefit before the project (benefit seniority), a whole number; the BIP "
+                "analysis controls for it."
+            ),
         ),
     )
 )
@@ -596,7 +630,7 @@ def _plan(table: Table, result: ImportResult) -> _Plan | None:
         if box.decrypt(citizen.name_encrypted) != values["name"]:
             citizen.name_encrypted = box.encrypt(values["name"])
             details = True
-        for key in ("target_group", "course_start"):
+        for key in ("target_group", "course_start", "prior_weeks_on_benefit"):
             # None: the column is absent or the cell empty - either way the stored value stays.
             if values.get(key) is not None and getattr(citizen, key) != values[key]:
                 setattr(citizen, key, values[key])
@@ -647,6 +681,7 @@ def _apply(plan: _Plan, result: ImportResult) -> None:
                 female=sealed.female,
                 target_group=values.get("target_group") or "",
                 course_start=values.get("course_start"),
+                prior_weeks_on_benefit=values.get("prior_weeks_on_benefit"),
             )
         )
     Citizen.objects.bulk_create(created, batch_size=_CHUNK)
@@ -660,7 +695,9 @@ def _apply(plan: _Plan, result: ImportResult) -> None:
         plan.assignments.append(CaseworkerAssignment(citizen=citizen, caseworker=values["caseworker"], start=result.on))
 
     Citizen.objects.bulk_update(
-        plan.changed_citizens, ["name_encrypted", "target_group", "course_start"], batch_size=_CHUNK
+        plan.changed_citizens,
+        ["name_encrypted", "target_group", "course_start", "prior_weeks_on_benefit"],
+        batch_size=_CHUNK,
     )
     # Ended before the new ones are created: at most one current assignment per citizen (a constraint).
     CaseworkerAssignment.objects.bulk_update(plan.ended, ["end"], batch_size=_CHUNK)

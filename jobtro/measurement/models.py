@@ -126,11 +126,16 @@ class Item(models.Model):
     class Scope(models.TextChoices):
         SPECIFIC = "specific", _("Specific belief (per citizen)")
         GENERAL = "general", _("General belief (per caseworker)")
+        # What may shape belief (issue 7): answered by each caseworker each wave beside the general items.
+        # A staff item's theme is its key's prefix (instrument_defaults.theme_of), so it survives edits.
+        STAFF = "staff", _("Staff questionnaire (per caseworker)")
 
     class Kind(models.TextChoices):
         SCALE = "scale", _("Five-point scale with 'don't know'")
         PERCENT = "percent", _("Percentage 0-100")
         YES_NO = "yes_no", _("Yes or no")
+        AGREE5 = "agree5", _("Five-point agreement with 'don't know'")
+        CHOICE = "choice", _("One of the answer options")
 
     version = models.ForeignKey(InstrumentVersion, on_delete=models.PROTECT, related_name="items")
     key = models.SlugField(_("variable name"), max_length=40)
@@ -151,6 +156,11 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.version})"
+
+    @property
+    def has_dont_know(self) -> bool:
+        """Whether "don't know" is an answer (missing, not a point on the scale)."""
+        return self.kind in (Item.Kind.SCALE, Item.Kind.AGREE5)
 
     def allowed_values(self) -> range | set[int]:
         if self.kind == Item.Kind.PERCENT:

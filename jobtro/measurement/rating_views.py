@@ -138,7 +138,7 @@ def _group(item: Item, citizen_id: int | None, answer: Answer | None, danish: bo
             Choice(str(v), _option_label(o, danish), _keys(item, v), current == str(v))
             for v, o in zip(values, item.options, strict=True)
         ]
-        if item.kind == Item.Kind.SCALE:
+        if item.has_dont_know:
             keys = "0 v" if 0 not in values else "v"
             choices.append(Choice(DONT_KNOW, dont_know_label, keys, current == DONT_KNOW))
     return Group(
@@ -158,7 +158,8 @@ def _progress(
 ) -> Progress:
     """How many questions the page asks and how many of them have no answer yet."""
     shown = set(citizen_ids)
-    general = {i.pk for i in items if i.scope == Item.Scope.GENERAL}
+    # The staff questionnaire is asked once per caseworker and wave, like the general items.
+    general = {i.pk for i in items if i.scope in (Item.Scope.GENERAL, Item.Scope.STAFF)}
     specific = {i.pk for i in items if i.scope == Item.Scope.SPECIFIC}
     total = len(general) + len(specific) * len(shown)
     done = sum(
@@ -219,6 +220,11 @@ def rate_wave(request: HttpRequest, wave_id: int) -> HttpResponse:
         for item in items
         if item.scope == Item.Scope.GENERAL
     ]
+    staff = [
+        _group(item, None, answers.get((item.pk, None)), danish, dont_know)
+        for item in items
+        if item.scope == Item.Scope.STAFF
+    ]
     specific_items = [item for item in items if item.scope == Item.Scope.SPECIFIC]
     rows = [
         CitizenRow(
@@ -232,6 +238,7 @@ def rate_wave(request: HttpRequest, wave_id: int) -> HttpResponse:
     rows.sort(key=lambda row: (_name_key(row.name), row.birth_date))
     context.update(
         general=general,
+        staff=staff,
         rows=rows,
         specific_items=[(item, _text(item, danish)) for item in specific_items],
         many_specific=len(specific_items) > 1,
@@ -406,7 +413,8 @@ def my_answers(request: HttpRequest) -> HttpResponse:
     who = identity.reveal(user, list(citizens.values()), purpose="own answers")
 
     tables = [_own_table(key, group, who, danish, dont_know) for key, group in _by_key(specific).items()]
-    general = _own_general(answers, danish)
+    general = _own_general([a for a in answers if a.item.scope == Item.Scope.GENERAL], danish)
+    staff = _own_staff([a for a in answers if a.item.scope == Item.Scope.STAFF], danish)
     today = timezone.localdate()
     open_waves = [
         w
@@ -416,7 +424,13 @@ def my_answers(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "measurement/my_answers.html",
-        {"tables": tables, "general": general, "open_waves": open_waves, "has_answers": bool(answers)},
+        {
+            "tables": tables,
+            "general": general,
+            "staff": staff,
+            "open_waves": open_waves,
+            "has_answers": bool(answers),
+        },
     )
 
 
@@ -478,3 +492,16 @@ def _own_general(answers: Iterable[Answer], danish: bool) -> dict[str, object]:
         "headers": list(keys.values()),
         "rows": [(w, [cell.get((w.pk, k), "") for k in keys]) for w in waves],
     }
+
+
+def _own_staff(answers: Sequence[Answer], danish: bool) -> dict[str, object]:
+    """The caseworker's staff-questionnaire answers: items down (by variable name, newest wording),
+    waves across - fifteen items do not fit as columns on a phone."""
+    waves = sorted({a.wave_id: a.wave for a in answers}.values(), key=lambda w: (w.project_id, w.number))
+    texts: dict[str, tuple[int, str]] = {}
+    for a in answers:
+        texts[a.item.key] = (a.item.position, _text(a.item, danish))
+    dont_know = pgettext("rating", "Don't know")
+    cell = {(a.wave_id, a.item.key): _label(a, danish, dont_know) for a in answers}
+    keys = sorted(texts, key=lambda k: texts[k])
+    return {"waves": waves, "rows": [(texts[k][1], [cell.get((w.pk, k), "") for w in waves]) for k in keys]}

@@ -438,3 +438,154 @@ def sees_project_resource_use(user: AnyUser) -> bool:
 def resource_use_municipalities(user: AnyUser) -> set[str]:
     """Codes of the municipalities whose resource use the user sees (when not the whole project's)."""
     return municipality_codes(user, among=_COST_ROLES)
+
+
+# --- expectation feedback and calibration (issue 7, point 5) ---------------------------------------
+#
+# A caseworker sees how the citizens fared whom they themselves rated (Answer.caseworker), whoever the
+# citizen's caseworker is now, beside the project's pooled shares - never a colleague's numbers. The
+# calibration of the beliefs (per belief level and per band of the general share, no person named) is
+# the researchers'.
+
+
+def can_view_own_feedback(user: AnyUser) -> bool:
+    """The expectation-feedback page: caseworkers, on their own answers."""
+    return has_role(user, Role.CASEWORKER)
+
+
+def feedback_answers(user: AnyUser) -> QuerySet[Answer]:
+    """The specific-belief answers the user gave themselves (each about one citizen), in every wave: the
+    only answers their feedback rests on. A citizen who has since moved to a colleague stays in it (the
+    answer was the user's); the colleague's later answers about that citizen are the colleague's."""
+    from jobtro.outcomes.spells import SPECIFIC_BELIEF
+
+    if not can_view_own_feedback(user):
+        return Answer.objects.none()
+    return Answer.objects.filter(caseworker_id=user.pk, item__key=SPECIFIC_BELIEF, citizen__isnull=False)
+
+
+def can_view_calibration(user: AnyUser) -> bool:
+    """The calibration page (shares per belief level, Brier scores, C-index): researchers."""
+    return is_researcher(user)
+
+
+# --- has belief moved? belief over the waves and the focus areas' estimated effect (issue 7, point 3) --
+#
+# | role                        | sees on the belief page                                                |
+# |-----------------------------|------------------------------------------------------------------------|
+# | researcher                  | everything: every municipality and team, small groups unsuppressed     |
+# | key person, team leader     | the project, their own municipality and its teams; disclosure control  |
+# | caseworker, data manager,   | nothing (403): a caseworker's own answers are on the feedback page     |
+# | administrator, no role      |                                                                        |
+
+
+def can_view_belief_trends(user: AnyUser) -> bool:
+    """The belief-over-time page: researchers, team leaders and key persons."""
+    return is_researcher(user) or bool(municipality_codes(user, among=[Role.TEAM_LEADER, Role.KEY_PERSON]))
+
+
+def belief_trend_scope(user: AnyUser) -> set[str]:
+    """Codes of the municipalities whose own breakdown (municipality, teams) the user sees on the belief
+    page: every municipality for researchers, a key person's or team leader's own otherwise."""
+    if is_researcher(user):
+        return set(Municipality.objects.values_list("code", flat=True))
+    return municipality_codes(user, among=[Role.TEAM_LEADER, Role.KEY_PERSON])
+
+
+# --- meeting packs (issue 7, point 8) --------------------------------------------------------------
+#
+# | role                        | packs they may download                                                |
+# |-----------------------------|------------------------------------------------------------------------|
+# | researcher                  | every meeting's, and the final report                                  |
+# | key person, team leader     | their own municipality's meetings and the cross-municipal ones; final  |
+# | caseworker, data manager,   | none (403): packs are prepared for those who run the meetings; the     |
+# | administrator, no role      | numbers a caseworker needs are on their own dashboard                  |
+#
+# A pack is handed out at the meeting, so its content is disclosure-controlled for every reader
+# (jobtro.reports.packs.READER) and does not depend on who downloads it.
+
+
+def can_view_meeting_packs(user: AnyUser) -> bool:
+    """The meeting-pack page (and its insight menu entry): researchers, key persons and team leaders."""
+    return is_researcher(user) or bool(municipality_codes(user, among=[Role.KEY_PERSON, Role.TEAM_LEADER]))
+
+
+def meeting_pack_activities(user: AnyUser) -> QuerySet[Activity]:
+    """Meetings whose pack the user may download: start-up, local and experience meetings (not research
+    visits or other activities), not cancelled; all of them for researchers, a key person's or team
+    leader's own municipality's and the cross-municipal ones otherwise."""
+    meetings = Activity.objects.filter(
+        kind__in=[Activity.Kind.STARTUP, Activity.Kind.LOCAL, Activity.Kind.EXPERIENCE], cancelled=False
+    )
+    if is_researcher(user):
+        return meetings
+    codes = municipality_codes(user, among=[Role.KEY_PERSON, Role.TEAM_LEADER])
+    if not codes:
+        return Activity.objects.none()
+    return meetings.filter(Q(municipality__isnull=True) | Q(municipality__code__in=codes))
+
+
+def can_download_final_report(user: AnyUser) -> bool:
+    """The end-of-project report: researchers, key persons and team leaders."""
+    return can_view_meeting_packs(user)
+
+
+# --- stored analyses and the live BIP analysis (issue 7, points 1 and 2) ---------------------------
+#
+# | role                        | sees                                                                   |
+# |-----------------------------|------------------------------------------------------------------------|
+# | researcher                  | the stored analyses (run, progress, errors); the BIP page, every       |
+# |                             | municipality, small numbers included                                   |
+# | key person, team leader     | the BIP page: the project's rows and their own municipality's, under   |
+# |                             | disclosure control (a statistic on fewer than the threshold is hidden) |
+# | caseworker, data manager,   | none (403)                                                             |
+# | administrator, no role      |                                                                        |
+
+
+def can_view_analyses(user: AnyUser) -> bool:
+    """The list of stored analyses and their runs (state, progress, error messages): researchers."""
+    return is_researcher(user)
+
+
+def can_run_analyses(user: AnyUser) -> bool:
+    """Requesting a new run of an analysis: researchers."""
+    return is_researcher(user)
+
+
+def can_view_bip(user: AnyUser) -> bool:
+    """The BIP page (belief and time to job): researchers, team leaders and key persons."""
+    return is_researcher(user) or bool(municipality_codes(user, among=[Role.TEAM_LEADER, Role.KEY_PERSON]))
+
+
+def bip_municipalities(user: AnyUser) -> set[str]:
+    """Codes of the municipalities whose own BIP breakdown the user sees: every one for researchers, a
+    team leader's or key person's own otherwise (the project's rows are for everyone who sees the page)."""
+    if is_researcher(user):
+        return set(Municipality.objects.values_list("code", flat=True))
+    return municipality_codes(user, among=[Role.TEAM_LEADER, Role.KEY_PERSON])
+
+
+# --- what shapes belief: the staff questionnaire and the drivers analysis (issue 7, point 4) -------
+#
+# | role                        | sees on the drivers page                                              |
+# |-----------------------------|-----------------------------------------------------------------------|
+# | researcher                  | everything: project estimates, theme means per municipality and team  |
+# | team leader, key person     | project-level estimates and theme means only (no per-team breakdown)  |
+# | caseworker, others          | nothing (403); a caseworker answers the questionnaire on the rating page |
+
+
+def can_view_drivers(user: AnyUser) -> bool:
+    """The drivers page (what shapes belief): researchers, team leaders and key persons."""
+    return is_researcher(user) or bool(municipality_codes(user, among=[Role.TEAM_LEADER, Role.KEY_PERSON]))
+
+
+def sees_driver_breakdown(user: AnyUser) -> bool:
+    """Theme scores per municipality and team (small groups, unsuppressed): researchers only."""
+    return is_researcher(user)
+
+
+def can_view_insight(user: AnyUser) -> bool:
+    """The insight pages share one main-menu item, shown to whoever may open at least one of them."""
+    from jobtro.reports.insight import sections_for
+
+    return bool(sections_for(user))

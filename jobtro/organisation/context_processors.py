@@ -21,5 +21,6 @@ def roles(request: HttpRequest) -> dict[str, object]:
             "areas": access.can_view_collaboration(user),
             "plan": access.can_view_timeline(user),
             "costs": access.can_view_costs(user),
+            "insight": access.can_view_insight(user),
         }
     }

@@ -7,12 +7,16 @@ today have not happened yet and are not loaded. The closed waves hold the simula
 outcomes arrive as municipalities would deliver them and through the same import as theirs: weekly
 status extracts from the register (CSV) for three municipalities and a file of job and education
 starts for Frederiksberg, each ending :data:`REGISTER_LAG_WEEKS` before today, as register data lag.
+Citizens carry the simulated prior weeks on benefit (a BIP control). At the end the staff questionnaire's
+answers are added (when jobtro.measurement.staff_demo exists) and every installed analysis is computed
+and stored (jobtro.analysis.runs), so the insight pages have something to show.
 """
 
 from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
@@ -67,8 +71,19 @@ def _exit_weeks(sim: Simulation) -> dict[int, int]:
 
 
 @transaction.atomic
-def load_demo(seed: int = 2026, today: date | None = None) -> DemoSummary:
-    """Load the demo unless a project by the demo's name exists (then return it unchanged)."""
+def load_demo(
+    seed: int = 2026,
+    today: date | None = None,
+    frailty_variance: float | None = None,
+    *,
+    analyses: Iterable[str] | None = None,
+) -> DemoSummary:
+    """Load the demo unless a project by the demo's name exists (then return it unchanged).
+
+    ``frailty_variance`` overrides the simulation's caseworker frailty (0 switches it off: the setting
+    in which the live BIP analysis must recover the simulator's true effects). At the end the analyses
+    are computed and stored (jobtro.analysis.runs): ``analyses`` names the kinds, by default every one
+    whose module is installed; an empty sequence computes none (tests that do not look at them)."""
     existing = Project.objects.filter(name=PROJECT_NAME).first()
     if existing is not None:
         return DemoSummary(created=False, project=existing, logins=_logins(), counts={})
@@ -76,7 +91,10 @@ def load_demo(seed: int = 2026, today: date | None = None) -> DemoSummary:
     today = today or timezone.localdate()
     start = demo_start(today)
     now_week = (today - start).days // 7
-    sim = simulate(replace(demo_config(seed), start=start))
+    config = replace(demo_config(seed), start=start)
+    if frailty_variance is not None:
+        config = replace(config, frailty_variance=frailty_variance)
+    sim = simulate(config)
 
     project = Project.objects.create(
         name=PROJECT_NAME,
@@ -174,8 +192,32 @@ def load_demo(seed: int = 2026, today: date | None = None) -> DemoSummary:
         **_load_outcomes(project, sim, municipalities, now_week),
         **load_collaboration(project, municipalities, today, seed=seed),
     }
+    counts.update(_load_staff_answers(project, seed))
     record(AuditEvent.Action.BULK, project, detail={"loaded": "demo collaboration", "seed": seed, **counts})
+    counts.update(_compute_analyses(project, analyses))
     return DemoSummary(created=True, project=project, logins=logins, counts=counts)
+
+
+def _load_staff_answers(project: Project, seed: int) -> dict[str, int]:
+    """The staff questionnaire's answers, when that module is installed (jobtro.measurement.staff_demo)."""
+    try:
+        from jobtro.measurement.staff_demo import load_staff_answers
+    except ImportError:
+        return {}
+    loaded: dict[str, int] = load_staff_answers(project, seed)
+    return loaded
+
+
+def _compute_analyses(project: Project, kinds: Iterable[str] | None) -> dict[str, int]:
+    """Compute and store the analyses so the demo shows them (a failed one keeps its message)."""
+    from jobtro.analysis import runs
+
+    available = runs.available_kinds()
+    done = 0
+    for kind in available if kinds is None else [k for k in kinds if k in available]:
+        result = runs.run_now(project, kind)
+        done += result.state == result.State.DONE
+    return {"analyses computed": done}
 
 
 REGISTER_LAG_WEEKS = 4  # register extracts end about a month before they are delivered
@@ -381,6 +423,7 @@ def _citizen(row: dict[str, object], municipalities: dict[str, Municipality]) ->
         birth_year=sealed.birth_year,
         female=sealed.female,
         target_group=str(row["target_group"]),
+        prior_weeks_on_benefit=int(str(row["prior_weeks_on_benefit"])),
     )
 
 

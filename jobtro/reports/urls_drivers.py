@@ -1,5 +1,9 @@
-"""URLs of the insight pages (namespace `insight`, under /insight/): drivers."""
+"""URLs of the insight pages (namespace `insight`, under /insight/): what shapes belief."""
 
-from django.urls import URLPattern, path  # noqa: F401
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from jobtro.reports import drivers_views
+
+urlpatterns: list[URLPattern] = [
+    path("drivers/", drivers_views.drivers, name="drivers"),
+]

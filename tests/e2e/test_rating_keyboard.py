@@ -9,12 +9,15 @@ from typing import Any
 
 import pytest
 
+from jobtro.measurement.instrument_defaults import STAFF_ITEMS  # pure: no Django needed
+
 pytestmark = [pytest.mark.browser]
 # Without Playwright (a dev dependency) the module is skipped, not an import error.
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed").expect
 
 # Three more citizens for caseworker A, so the caseload (with Anna and Bo) is five; sorted by name.
 MORE = [("0606901232", "Cecilie Carlsen"), ("0707881233", "Dan Dalgaard"), ("0808771234", "Ellen Eskildsen")]
+S = len(STAFF_ITEMS)  # the staff questionnaire, asked between the general items and the citizens
 
 
 def _focused(page: Any, script: str) -> Any:
@@ -57,7 +60,7 @@ def test_caseworker_rates_the_whole_caseload_with_the_keyboard_alone(
     page.goto(f"/waves/{wave.pk}/rate/")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Vurdér dine borgere: {wave.name}")
     left = page.get_by_test_id("rating-left")
-    expect(left).to_have_text("7 af 7 spørgsmål mangler svar.")  # two general items, five citizens
+    expect(left).to_have_text(f"{7 + S} af {7 + S} spørgsmål mangler svar.")  # 2 general, S staff, 5 citizens
     expect(page.get_by_text("Tasterne 1 til 5 vælger et svar")).to_be_attached()
     items = {item.key: item for item in Item.objects.filter(version=wave.instrument_version)}
     specific = items["specific_belief"]
@@ -71,7 +74,20 @@ def test_caseworker_rates_the_whole_caseload_with_the_keyboard_alone(
     page.keyboard.press("j")  # Ja; the focus moves on to the share
     expect(page.get_by_test_id("percent-input")).to_be_focused()
     page.keyboard.type("40")
-    page.keyboard.press("Enter")  # saves the share; the focus moves on to the first citizen
+    page.keyboard.press("Enter")  # saves the share; the focus moves on to the staff questionnaire
+
+    # The staff questionnaire, one key per question in the page's order: V (ved ikke) on the first,
+    # 4 (delvis enig) on the other agreement items and the third option of each background question.
+    staff_groups = page.locator("[data-testid=rating-staff] form.rating-group").evaluate_all(
+        "els => els.map(e => [e.id, e.dataset.kind])"
+    )
+    assert len(staff_groups) == S
+    staff_answers: dict[int, tuple[int | None, bool]] = {}
+    for n, (group_id, kind) in enumerate(staff_groups):
+        assert _focused_group(page) == group_id
+        key, answer = ("v", (None, True)) if n == 0 else ("4", (4, False)) if kind == "agree5" else ("3", (3, False))
+        page.keyboard.press(key)
+        staff_answers[int(group_id.split("-")[1])] = answer
 
     names = page.locator(".rating-name").all_inner_texts()
     assert names == ["Anna Andersen", "Bo Berg", "Cecilie Carlsen", "Dan Dalgaard", "Ellen Eskildsen"]
@@ -100,14 +116,14 @@ def test_caseworker_rates_the_whole_caseload_with_the_keyboard_alone(
     assert _focused_group(page) == groups[3]
     page.keyboard.press("2")
 
-    expect(left).to_have_text("Alle 7 spørgsmål er besvaret. Tak.")
+    expect(left).to_have_text(f"Alle {7 + S} spørgsmål er besvaret. Tak.")
     for group in [general_yes_no, f"q-{items['general_share'].pk}-general", *groups]:
         expect(page.locator(f"#{group} .rating-status")).to_have_text("✓ Gemt")
     focus_ring = _focused(page, "getComputedStyle(el).outlineStyle + ' ' + getComputedStyle(el).outlineWidth")
     assert focus_ring == "solid 3px", focus_ring
 
     page.reload()
-    expect(left).to_have_text("Alle 7 spørgsmål er besvaret. Tak.")
+    expect(left).to_have_text(f"Alle {7 + S} spørgsmål er besvaret. Tak.")
     chosen = [
         (general_yes_no, "1"),
         (groups[0], "4"),
@@ -122,9 +138,9 @@ def test_caseworker_rates_the_whole_caseload_with_the_keyboard_alone(
 
     # The database: exactly one answer in force per question, with the chosen values.
     answers = current_answers(wave, org.personas["caseworker_a"])
-    assert len(answers) == 7
+    assert len(answers) == 7 + S
     got = {key: (a.value, a.dont_know) for key, a in answers.items()}
-    expected = {
+    expected: dict[tuple[int, int | None], tuple[int | None, bool]] = {
         (items["general_believes"].pk, None): (1, False),
         (items["general_share"].pk, None): (40, False),
         (specific.pk, citizen_ids[0]): (4, False),
@@ -133,9 +149,10 @@ def test_caseworker_rates_the_whole_caseload_with_the_keyboard_alone(
         (specific.pk, citizen_ids[3]): (2, False),
         (specific.pk, citizen_ids[4]): (None, True),
     }
+    expected.update({(pk, None): answer for pk, answer in staff_answers.items()})
     assert got == expected
     # Every keystroke's answer was stored once (the share, saved by Enter and again on leaving the field,
     # only once); Dan's change is kept in the history.
     history = Answer.objects.filter(wave=wave, citizen_id=citizen_ids[3]).order_by("received_at", "id")
     assert [a.value for a in history] == [1, 2]
-    assert Answer.objects.filter(wave=wave).count() == 8
+    assert Answer.objects.filter(wave=wave).count() == 8 + S

@@ -14,11 +14,15 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from jobtro.measurement.instrument_defaults import STAFF_ITEMS  # pure: no Django needed
+
 pytestmark = [pytest.mark.browser]
 # Without Playwright (a dev dependency) the module is skipped, not an import error.
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed").expect
 
 ANSWER_URL = "**/rate/answer/"
+
+S = len(STAFF_ITEMS)  # the staff questionnaire is asked on the same page, once per caseworker
 
 
 @pytest.fixture
@@ -63,7 +67,7 @@ def test_caseworker_rates_on_a_phone_with_taps(phone: Any, wave: Any, org: Simpl
     from jobtro.measurement.models import Answer
 
     phone.goto(f"/waves/{wave.pk}/rate/")
-    expect(phone.get_by_test_id("rating-left")).to_have_text("4 af 4 spørgsmål mangler svar.")
+    expect(phone.get_by_test_id("rating-left")).to_have_text(f"{4 + S} af {4 + S} spørgsmål mangler svar.")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390, "no sideways scrolling on a phone"
     sizes = phone.locator(".rating-option").evaluate_all(
         "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.width, r.height]; })"
@@ -74,7 +78,7 @@ def test_caseworker_rates_on_a_phone_with_taps(phone: Any, wave: Any, org: Simpl
     anna.get_by_role("button", name="Ja, sandsynligvis").tap()
     expect(anna.locator(".rating-status")).to_have_text("✓ Gemt")
     expect(anna.get_by_role("button", name="Ja, sandsynligvis")).to_have_attribute("aria-pressed", "true")
-    expect(phone.get_by_test_id("rating-left")).to_have_text("3 af 4 spørgsmål mangler svar.")
+    expect(phone.get_by_test_id("rating-left")).to_have_text(f"{3 + S} af {4 + S} spørgsmål mangler svar.")
     answer = Answer.objects.get(wave=wave)
     assert (answer.citizen_id, answer.value) == (org.citizen_a.pk, 4)
 
@@ -161,7 +165,7 @@ def test_the_page_works_as_plain_forms_without_javascript(
         expect(page).to_have_url(re.compile(r"/rate/#q-\d+-\d+$"))  # back on the page, at the question
         expect(bo.get_by_role("button", name="Nej, helt sikkert ikke")).to_have_attribute("aria-pressed", "true")
         expect(bo.locator(".rating-status")).to_have_text("✓ Gemt")
-        expect(page.get_by_test_id("rating-left")).to_have_text("3 af 4 spørgsmål mangler svar.")
+        expect(page.get_by_test_id("rating-left")).to_have_text(f"{3 + S} af {4 + S} spørgsmål mangler svar.")
         page.get_by_test_id("percent-input").fill("55")
         page.get_by_role("button", name="Gem").click()
         expect(page.get_by_test_id("percent-input")).to_have_value("55")

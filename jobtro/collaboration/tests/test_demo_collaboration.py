@@ -33,7 +33,7 @@ CODES = {"0740", "0727", "0540", "0147"}
 class DemoCollaborationTests(TestCase):
     @classmethod
     def setUpTestData(cls) -> None:
-        cls.summary = load_demo(today=TODAY)
+        cls.summary = load_demo(today=TODAY, analyses=())
         cls.project = cls.summary.project
 
     def test_the_plan_is_generated_and_half_way(self) -> None:

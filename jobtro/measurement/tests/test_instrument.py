@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from jobtro.audit.models import AuditEvent
 from jobtro.measurement.actions import default_instrument_version, plan_waves, record_answer
+from jobtro.measurement.instrument_defaults import DEFAULT_ITEMS
 from jobtro.measurement.models import Answer, InstrumentVersion, Item
 from jobtro.measurement.tests.test_waves_fixtures import URLCONF, WaveTestCase
 
@@ -89,7 +90,7 @@ class InstrumentTest(WaveTestCase):
 
         created = AuditEvent.objects.filter(id__gt=before, action="create")
         self.assertEqual(created.filter(object_type="measurement.InstrumentVersion").count(), 1)
-        self.assertEqual(created.filter(object_type="measurement.Item").count(), 3)
+        self.assertEqual(created.filter(object_type="measurement.Item").count(), len(DEFAULT_ITEMS))
         self.assertEqual(set(created.values_list("actor_label", flat=True)), {"researcher"})
 
     def test_it_leaves_an_old_answers_meaning_intact_after_an_edit(self) -> None:
@@ -169,7 +170,7 @@ class InstrumentTest(WaveTestCase):
         for changes, new, message in cases:
             response = self.client.post(self.url, self._form(changes, new=new))
             self.assertContains(response, message, msg_prefix=message)
-        data = self._form(delete=frozenset({0, 1, 2}))
+        data = self._form(delete=frozenset(range(len(DEFAULT_ITEMS))))
         self.assertContains(self.client.post(self.url, data), "Spørgeskemaet skal have mindst ét spørgsmål.")
         self.assertEqual(self._latest(), self.v1)
         self.assertEqual(InstrumentVersion.objects.count(), 1)
@@ -193,11 +194,11 @@ class InstrumentTest(WaveTestCase):
         self.client.post(self.url, self._form(new=new, delete=frozenset({1})))
         v2 = self._latest()
         self.assertEqual(
-            list(v2.items.order_by("position").values_list("key", flat=True)),
+            list(v2.items.exclude(scope="staff").order_by("position").values_list("key", flat=True)),
             ["general_believes", "specific_belief", "job_search"],
         )
         self.assertEqual(v2.items.get(key="job_search").options[1], {"value": 0, "label_da": "Nej", "label_en": "No"})
-        self.assertEqual(self.v1.items.count(), 3)
+        self.assertEqual(self.v1.items.count(), len(DEFAULT_ITEMS))
 
     def test_it_lets_only_researchers_see_or_edit_the_instrument(self) -> None:
         data = self._form({SPECIFIC: {"text_da": "Ændret"}})

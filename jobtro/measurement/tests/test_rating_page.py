@@ -13,11 +13,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jobtro.audit.models import AuditEvent
+from jobtro.measurement.instrument_defaults import STAFF_ITEMS
 from jobtro.measurement.models import CaseworkerAssignment, Wave
 from jobtro.measurement.tests.test_rating_fixtures import RatingTestCase, make_open_wave, make_wave
 from jobtro.organisation.models import Membership, Role, Staff
 from jobtro.testing import START, make_citizen
 
+S = len(STAFF_ITEMS)  # the staff questionnaire, asked once per caseworker like the general items
 NOT_CASEWORKERS = ["team_leader", "key_person", "data_manager_y", "researcher", "administrator", "outsider"]
 
 
@@ -51,8 +53,9 @@ class RatingPageTest(RatingTestCase):
             "Nej, helt sikkert ikke",
         ):
             self.assertEqual(page.count(f'<span class="rating-label">{label}</span>'), 2)
-        self.assertEqual(page.count('<span class="rating-label">Ved ikke</span>'), 2)
-        self.assertEqual(page.count('name="value" value="dk"'), 2)
+        agree = sum(item["kind"] == "agree5" for item in STAFF_ITEMS)  # the staff items have "ved ikke" too
+        self.assertEqual(page.count('<span class="rating-label">Ved ikke</span>'), 2 + agree)
+        self.assertEqual(page.count('name="value" value="dk"'), 2 + agree)
         self.assertIn('aria-keyshortcuts="0 V"', page)
 
     def test_it_puts_the_general_items_at_the_top(self) -> None:
@@ -82,14 +85,18 @@ class RatingPageTest(RatingTestCase):
         self.assertEqual({e.actor_id for e in reads}, {self.personas["caseworker_a"].pk})
 
     def test_it_shows_how_many_questions_are_left(self) -> None:
-        self.assertIn("4 af 4 spørgsmål mangler svar.", self.page())  # two general items, two citizens
+        # two general items, the staff questionnaire, two citizens
+        self.assertIn(f"{4 + S} af {4 + S} spørgsmål mangler svar.", self.page())
         self.answer(self.citizen_a, 4)
         response = self.answer(None, 1)
-        self.assertIn("2 af 4 spørgsmål mangler svar.", response.content.decode())  # out of band
-        self.assertIn("2 af 4 spørgsmål mangler svar.", self.page())
+        self.assertIn(f"{2 + S} af {4 + S} spørgsmål mangler svar.", response.content.decode())  # out of band
+        self.assertIn(f"{2 + S} af {4 + S} spørgsmål mangler svar.", self.page())
         self.answer(self.citizen_a2, "dk")  # "ved ikke" is an answer
         self.answer(None, 40, key="general_share")
-        self.assertIn("Alle 4 spørgsmål er besvaret.", self.page())
+        self.assertIn(f"{S} af {4 + S} spørgsmål mangler svar.", self.page())
+        for item in STAFF_ITEMS:
+            self.answer(None, "dk" if item["kind"] == "agree5" else 1, key=item["key"])
+        self.assertIn(f"Alle {4 + S} spørgsmål er besvaret.", self.page())
 
     def test_it_marks_the_answer_in_force_and_the_share(self) -> None:
         self.login("caseworker_a")
@@ -149,7 +156,7 @@ class RatingPageTest(RatingTestCase):
         self.assertIn("Anna Andersen", page)
         self.assertNotIn("Bo Berg", page)
         self.assertIn("1 borger fra din sagsstamme, da målingen åbnede, er siden flyttet", page)
-        self.assertIn("3 af 3 spørgsmål mangler svar.", page)
+        self.assertIn(f"{3 + S} af {3 + S} spørgsmål mangler svar.", page)
         self.assertEqual(self.answer(self.citizen_a2, 3).status_code, 404)
 
     def test_it_documents_the_keys(self) -> None:
@@ -176,7 +183,7 @@ class RatingPageTest(RatingTestCase):
     def test_it_works_as_plain_forms_without_javascript(self) -> None:
         page = self.page()
         self.assertIn(f'method="post" action="{reverse("rate_answer", args=[self.wave.pk])}"', page)
-        self.assertEqual(len(re.findall(r'name="request_id" value="[0-9a-f-]{36}"', page)), 4)
+        self.assertEqual(len(re.findall(r'name="request_id" value="[0-9a-f-]{36}"', page)), 4 + S)
 
 
 class RatingPageQueriesTest(RatingTestCase):

@@ -549,3 +549,109 @@ class AdministratorRoleTest(PersonaTestCase):
             membership.delete()
         admin_user.refresh_from_db()
         self.assertFalse(admin_user.is_staff)
+
+
+# Expectation feedback (issue 7, point 5; reports/tests/test_feedback.py): a caseworker's own answers only;
+# the calibration page is the researchers'.
+EXPECTED.extend(
+    [
+        ("feedback", "", lambda t: reverse("insight:feedback"), _expect(403, caseworker_a=200, caseworker_b=200)),
+        ("calibration", "", lambda t: reverse("insight:calibration"), _expect(403, researcher=200)),
+    ]
+)
+
+# Has belief moved? (issue 7, point 3; reports/tests/test_belief_page.py): researchers, team leaders and key
+# persons; with no stored analysis the page says so.
+EXPECTED.extend(
+    [
+        (
+            "belief",
+            "",
+            lambda t: reverse("insight:belief"),
+            _expect(403, team_leader=200, key_person=200, researcher=200),
+        ),
+    ]
+)
+
+
+# Stored analyses and the live BIP analysis (issue 7, points 1-2; analysis/tests/test_results_pages.py): the
+# analyses and their runs are the researchers'; the BIP page is for researchers, team leaders and key
+# persons; the run button is a POST (a GET is refused once logged in).
+def _analysis_result(t: AccessWalkTest) -> int:
+    from jobtro.analysis.models import AnalysisResult
+
+    result, _ = AnalysisResult.objects.get_or_create(
+        project=t.project, kind="bip", defaults={"fingerprint": "0" * 64, "state": "failed", "error": "x"}
+    )
+    return result.pk
+
+
+EXPECTED.extend(
+    [
+        ("analyses", "", lambda t: reverse("insight:analyses"), _expect(403, researcher=200)),
+        ("analysis_run", "bip", lambda t: reverse("insight:analysis_run", args=["bip"]), _expect(405)),
+        (
+            "analysis_detail",
+            "",
+            lambda t: reverse("insight:analysis_detail", args=[_analysis_result(t)]),
+            _expect(403, researcher=200),
+        ),
+        (
+            "analysis_detail",
+            "unknown",
+            lambda t: reverse("insight:analysis_detail", args=[999999]),
+            _expect(403, researcher=404),
+        ),
+        ("bip", "", lambda t: reverse("insight:bip"), _expect(403, team_leader=200, key_person=200, researcher=200)),
+    ]
+)
+
+# Meeting packs (issue 7, point 8; reports/tests/test_packs.py): researchers, and key persons and team leaders
+# for their own municipality's meetings and the cross-municipal ones; another municipality's meeting is a 404.
+_PACKS = _expect(403, team_leader=200, key_person=200, researcher=200)
+EXPECTED.extend(
+    [
+        ("packs", "", lambda t: reverse("insight:packs"), _PACKS),
+        ("pack_activity", "X's", lambda t: reverse("insight:pack_activity", args=[_activity(t, "X")]), _PACKS),
+        (
+            "pack_activity",
+            "Y's",
+            lambda t: reverse("insight:pack_activity", args=[_activity(t, "Y")]),
+            _expect(403, team_leader=404, key_person=404, researcher=200),
+        ),
+        ("pack_activity", "cross", lambda t: reverse("insight:pack_activity", args=[_activity(t, None)]), _PACKS),
+        (
+            "pack_activity",
+            "unknown",
+            lambda t: reverse("insight:pack_activity", args=[999999]),
+            _expect(403, team_leader=404, key_person=404, researcher=404),
+        ),
+        ("pack_final", "", lambda t: reverse("insight:pack_final"), _PACKS),
+    ]
+)
+
+# What shapes belief? (issue 7, point 4; analysis/tests/test_drivers_live.py): researchers, team leaders
+# and key persons; with no stored analysis the page says so.
+EXPECTED.extend(
+    [
+        (
+            "drivers",
+            "",
+            lambda t: reverse("insight:drivers"),
+            _expect(403, team_leader=200, key_person=200, researcher=200),
+        ),
+    ]
+)
+
+
+# The insight index (issue 7): whoever may open at least one insight page.
+EXPECTED.extend(
+    [
+        (
+            "index",
+            "",
+            lambda t: reverse("insight:index"),
+            _expect(200, data_manager_y=403, administrator=403, outsider=403),
+        ),
+    ]
+)

@@ -34,10 +34,12 @@ HOME_SECTION = {
 
 class DemoLoaderTestCase(TestCase):
     summary: DemoSummary
+    project: Project
 
     @classmethod
     def setUpTestData(cls) -> None:
-        cls.summary = load_demo(today=TODAY)
+        # Only the BIP analysis: the others are their parts' tests, and the demo computes them all by default.
+        cls.summary = load_demo(today=TODAY, analyses=["bip"])
         cls.project = cls.summary.project
 
     def test_it_creates_the_project_a_year_before_today(self) -> None:
@@ -145,7 +147,8 @@ class DemoLoaderTestCase(TestCase):
         self.assertFalse(AuditEvent.objects.filter(object_type="measurement.Citizen").exists())
 
         [waves] = AuditEvent.objects.filter(action=AuditEvent.Action.BULK, detail__loaded="demo waves")
-        self.assertEqual(waves.detail["answers"], Answer.objects.count())
+        # The belief items' answers; the staff questionnaire's come in their own BULK event (staff_demo).
+        self.assertEqual(waves.detail["answers"], Answer.objects.exclude(item__scope="staff").count())
 
     def test_it_has_closed_waves_answered_and_one_open_wave_partly_answered(self) -> None:
         waves = list(Wave.objects.filter(project=self.project).order_by("number"))
@@ -192,3 +195,44 @@ class DemoLoaderTestCase(TestCase):
         open_wave = next(w for w in waves if w.closes_on >= TODAY)
         total = rates[open_wave.pk].total
         self.assertTrue(0 < total.completed < total.started < total.invited, total)
+
+    def test_it_gives_every_citizen_the_simulated_prior_weeks_on_benefit(self) -> None:
+        from dataclasses import replace
+
+        from jobtro.stats.simulate import demo_config, simulate
+
+        sim = simulate(replace(demo_config(), start=self.project.start_date))
+        expected = {
+            pseudonym_for(cpr): weeks for cpr, weeks in sim.citizens.select("cpr", "prior_weeks_on_benefit").iter_rows()
+        }
+        stored = dict(Citizen.objects.values_list("pseudonym", "prior_weeks_on_benefit"))
+        self.assertEqual(stored, expected)
+
+    def test_it_ends_by_computing_the_analyses(self) -> None:
+        from jobtro.analysis import runs
+
+        result = runs.latest(self.project, "bip")
+        assert result is not None
+        self.assertFalse(runs.is_stale(result))
+        self.assertEqual(self.summary.counts["analyses computed"], 1)
+
+
+class DemoAnalysesTestCase(TestCase):
+    def test_by_default_the_demo_computes_every_installed_analysis(self) -> None:
+        from unittest import mock
+
+        from jobtro.analysis import runs
+
+        computed: list[str] = []
+
+        def run_now(project: Project, kind: str, **kwargs: object) -> object:
+            computed.append(kind)
+            return mock.Mock(state="done", State=mock.Mock(DONE="done"))
+
+        with (
+            mock.patch.object(runs, "available_kinds", return_value=["bip", "drivers"]),
+            mock.patch.object(runs, "run_now", run_now),
+        ):
+            summary = load_demo(today=TODAY)
+        self.assertEqual(computed, ["bip", "drivers"])
+        self.assertEqual(summary.counts["analyses computed"], 2)

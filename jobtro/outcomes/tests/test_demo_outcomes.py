@@ -23,7 +23,7 @@ TODAY = date(2026, 11, 27)
 class DemoOutcomeTests(TestCase):
     @classmethod
     def setUpTestData(cls) -> None:
-        cls.summary = load_demo(today=TODAY)
+        cls.summary = load_demo(today=TODAY, analyses=())
 
     def test_every_municipality_delivered_a_file_through_the_import(self) -> None:
         imports = OutcomeImport.objects.select_related("store__municipality")
