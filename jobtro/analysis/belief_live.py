@@ -78,6 +78,7 @@ import polars as pl
 from django.db.models import Q
 from django.utils import timezone
 
+from jobtro.analysis.dataset import frame_of
 from jobtro.analysis.runs import AnalysisError
 from jobtro.collaboration.models import FocusArea, FocusAreaChoice
 from jobtro.measurement.models import Answer, Wave
@@ -146,7 +147,7 @@ def specific_answers(project: Project, waves: list[Wave], item: str = SPECIFIC_I
         "received_at": pl.Datetime("us", "UTC"),
         "id": pl.Int64(),
     }
-    frame = pl.DataFrame(list(rows.iterator(chunk_size=5000)), schema=schema, orient="row")
+    frame = frame_of(rows, schema)
     frame = _latest(frame, ["wave_id", "caseworker_id", "citizen_id"])
     return frame.with_columns(
         pl.col("wave_id").replace_strict(number, return_dtype=pl.Int64).alias("wave"),
@@ -170,7 +171,7 @@ def general_answers(project: Project, waves: list[Wave], item: str = GENERAL_ITE
         "received_at": pl.Datetime("us", "UTC"),
         "id": pl.Int64(),
     }
-    frame = pl.DataFrame(list(rows.iterator(chunk_size=5000)), schema=schema, orient="row")
+    frame = frame_of(rows, schema)
     frame = _latest(frame, ["wave_id", "caseworker_id"]).filter(~pl.col("dont_know"))
     return frame.select(
         pl.col("wave_id").replace_strict(number, return_dtype=pl.Int64).alias("wave"),

@@ -51,6 +51,7 @@ from jobtro.analysis.dataset import EFFECTS, EPOCH, BipDataset, DatasetError, bi
 from jobtro.analysis.runs import AnalysisError
 from jobtro.organisation.models import Project
 from jobtro.stats.cox import CoxResult, fit_cox
+from jobtro.stats.trends import wilson_interval
 
 MIN_EVENTS: Final = 20  # fewer events than this: the fit's numbers would say nothing
 # Fewer caseworkers than this: the cluster-robust standard errors rest on too few clusters and tend to be
@@ -266,7 +267,6 @@ def _observed(spells: pl.DataFrame, weeks: int) -> tuple[list[dict[str, Any]], l
 
 def _not_believing(project: Project) -> dict[str, Any] | None:
     from jobtro.measurement.models import Wave
-    from jobtro.stats.trends import wilson_interval
 
     answers = general_answers(project)
     today = timezone.localdate()

@@ -33,11 +33,13 @@ controls
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import polars as pl
+from django.db.models import QuerySet
 
 from jobtro.measurement.models import Answer, Citizen
 from jobtro.organisation.models import Project
@@ -77,6 +79,11 @@ class BipDataset:
         }
 
 
+def frame_of(rows: QuerySet[Any, Any], schema: Mapping[str, Any]) -> pl.DataFrame:
+    """A ``values_list`` query as a data frame with these columns, read from the database in chunks."""
+    return pl.DataFrame(list(rows.iterator(chunk_size=5000)), schema=schema, orient="row")
+
+
 def latest_build(project: Project) -> SpellBuild | None:
     return SpellBuild.objects.filter(project=project).order_by("-built_at", "-pk").first()
 
@@ -86,9 +93,9 @@ def _citizens(project: Project) -> pl.DataFrame:
     rows = Citizen.objects.filter(municipality_id__in=codes).values_list(
         "pk", "pseudonym", "municipality_id", "birth_year", "female", "target_group", "prior_weeks_on_benefit"
     )
-    return pl.DataFrame(
-        list(rows.iterator(chunk_size=5000)),
-        schema={
+    return frame_of(
+        rows,
+        {
             "citizen_id": pl.Int64,
             "person": pl.String,
             "municipality": pl.String,
@@ -97,7 +104,6 @@ def _citizens(project: Project) -> pl.DataFrame:
             "target_group": pl.String,
             "prior_weeks": pl.Int64,
         },
-        orient="row",
     )
 
 
@@ -109,16 +115,15 @@ def general_answers(project: Project) -> pl.DataFrame:
         .order_by()
         .values_list("caseworker_id", "wave__number", "received_at", "value", "pk")
     )
-    frame = pl.DataFrame(
-        list(rows.iterator(chunk_size=5000)),
-        schema={
+    frame = frame_of(
+        rows,
+        {
             "caseworker_id": pl.Int64,
             "wave": pl.Int64,
             "received_at": pl.Datetime("us", "UTC"),
             "value": pl.Int64,
             "pk": pl.Int64,
         },
-        orient="row",
     )
     from django.utils import timezone
 

@@ -46,6 +46,7 @@ import numpy as np
 import polars as pl
 import scipy.stats
 
+from jobtro.analysis.dataset import frame_of
 from jobtro.analysis.runs import AnalysisError
 from jobtro.measurement.instrument_defaults import BACKGROUND_PREFIX, THEME_LABELS, THEMES, theme_of
 from jobtro.organisation.models import Project
@@ -68,9 +69,9 @@ def _answers(project: Project) -> pl.DataFrame:
             "received_at", "pk",
         )
     )  # fmt: skip
-    frame = pl.DataFrame(
-        list(rows.iterator(chunk_size=5000)),
-        schema={
+    frame = frame_of(
+        rows,
+        {
             "caseworker_id": pl.Int64,
             "citizen_id": pl.Int64,
             "wave": pl.Int64,
@@ -81,7 +82,6 @@ def _answers(project: Project) -> pl.DataFrame:
             "received_at": pl.Datetime("us", "UTC"),
             "pk": pl.Int64,
         },
-        orient="row",
     )
     return frame.sort("received_at", "pk").unique(
         ["wave", "key", "caseworker_id", "citizen_id"], keep="last", maintain_order=True

@@ -32,6 +32,7 @@ from jobtro.measurement.actions import default_instrument_version, open_wave, pl
 from jobtro.measurement.identity import seal
 from jobtro.measurement.invitations import create_invitations
 from jobtro.measurement.models import Answer, CaseworkerAssignment, Citizen, Invitation, Item, Wave, WaveCaseload
+from jobtro.measurement.staff_demo import load_staff_answers
 from jobtro.organisation.models import Membership, Municipality, Participation, Project, Role, Staff, Unit
 from jobtro.stats.simulate import Simulation, demo_config, register_extract, simulate
 
@@ -192,20 +193,10 @@ def load_demo(
         **_load_outcomes(project, sim, municipalities, now_week),
         **load_collaboration(project, municipalities, today, seed=seed),
     }
-    counts.update(_load_staff_answers(project, seed))
+    counts.update(load_staff_answers(project, seed))
     record(AuditEvent.Action.BULK, project, detail={"loaded": "demo collaboration", "seed": seed, **counts})
     counts.update(_compute_analyses(project, analyses))
     return DemoSummary(created=True, project=project, logins=logins, counts=counts)
-
-
-def _load_staff_answers(project: Project, seed: int) -> dict[str, int]:
-    """The staff questionnaire's answers, when that module is installed (jobtro.measurement.staff_demo)."""
-    try:
-        from jobtro.measurement.staff_demo import load_staff_answers
-    except ImportError:
-        return {}
-    loaded: dict[str, int] = load_staff_answers(project, seed)
-    return loaded
 
 
 def _compute_analyses(project: Project, kinds: Iterable[str] | None) -> dict[str, int]:

@@ -19,9 +19,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
-from django.utils.formats import number_format
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -29,34 +26,16 @@ from jobtro.lib.disclosure import Cell
 from jobtro.measurement.instrument_defaults import SCALE_OPTIONS
 from jobtro.organisation import access
 from jobtro.organisation.models import current_project
-from jobtro.reports import disclosure
+from jobtro.reports import disclosure, plots
+from jobtro.reports.numbers import danish as _danish
+from jobtro.reports.numbers import decimal_mark as _decimal
+from jobtro.reports.numbers import integer as _int
+from jobtro.reports.numbers import num as _num
+from jobtro.reports.numbers import pct as _pct
+from jobtro.reports.results_common import run_context
 
 # A mean difference on the 1-5 scale lies within +-4: an interval bound beyond that says only "unbounded".
 SCALE_SPAN = 4.0
-
-
-def _danish() -> bool:
-    return (get_language() or "da").startswith("da")
-
-
-def _decimal() -> str:
-    return "," if _danish() else "."
-
-
-def _num(value: float | None, digits: int = 2) -> str:
-    if value is None:
-        return "–"
-    # number_format truncates; round first (and never show "-0,00").
-    rounded = round(float(value), digits) + 0.0
-    return number_format(rounded, digits, force_grouping=False)
-
-
-def _int(value: int | None) -> str:
-    return "–" if value is None else number_format(value, 0, force_grouping=True)
-
-
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{_num(100 * value, 1)} %"
 
 
 def _bound(value: float | None, unbounded: bool, low: bool) -> str:
@@ -87,14 +66,6 @@ class Block:
     tables: list[Table] = field(default_factory=list)
     plots: list[Any] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-
-def _plots() -> Any:
-    try:
-        from jobtro.reports import plots
-    except ImportError:  # the plots module (PACKS) is not installed: tables only
-        return None
-    return plots
 
 
 class _Viewer:
@@ -154,7 +125,6 @@ def _published_distribution(
 
 
 def _distribution_block(viewer: _Viewer, result: dict[str, Any], waves: list[str], names: dict[str, str]) -> Block:
-    plots = _plots()
     codes = [c for c in sorted(names) if c in viewer.scope]
     project_cells, project_n, own = _published_distribution(viewer, result, codes)
     labels = _category_labels()
@@ -175,8 +145,6 @@ def _distribution_block(viewer: _Viewer, result: dict[str, Any], waves: list[str
             complete = complete and not any(c.suppressed for c in cells[w]) and not totals[w].suppressed
             table.rows.append((wave, [*shown, _int(totals[w].value) if not totals[w].suppressed else _("too few")]))
         block.tables.append(table)
-        if plots is None:
-            continue
         if not complete:
             table.note = _("The figure is left out because some counts are too small to show; see the table.")
             continue
@@ -220,9 +188,6 @@ def _trajectory_row(viewer: _Viewer, label: str, trajectory: dict[str, Any], wav
 
 
 def _bands(viewer: _Viewer, series: Sequence[tuple[str, dict[str, Any]]], wave_numbers: list[int]) -> list[Any]:
-    plots = _plots()
-    if plots is None:
-        return []
     bands = []
     for label, trajectory in series:
         position = {n: i for i, n in enumerate(wave_numbers)}
@@ -261,10 +226,14 @@ def _trajectory_alt(label: str, trajectory: dict[str, Any], viewer: _Viewer, wav
     }
 
 
+def _wave_names(result: dict[str, Any], waves: list[str]) -> dict[int, str]:
+    """Each analysed wave's name by its number, in the analysis's order."""
+    return dict(zip([w["number"] for w in result["waves"]], waves, strict=True))
+
+
 def _trajectory_block(viewer: _Viewer, result: dict[str, Any], waves: list[str], names: dict[str, str]) -> Block:
-    plots = _plots()
-    numbers = [w["number"] for w in result["waves"]]
-    wave_names = dict(zip(numbers, waves, strict=True))
+    wave_names = _wave_names(result, waves)
+    numbers = list(wave_names)
     block = Block(_("Mean specific belief over the waves"))
     block.notes.append(
         _(
@@ -281,7 +250,7 @@ def _trajectory_block(viewer: _Viewer, result: dict[str, Any], waves: list[str],
         table.rows.append((label, _trajectory_row(viewer, label, trajectory, numbers)))
     block.tables.append(table)
     bands = _bands(viewer, series, numbers)
-    if plots is not None and bands:
+    if bands:
         alt = " ".join(_trajectory_alt(label, t, viewer, wave_names) for label, t in series[:2]).strip()
         block.plots.append(
             plots.trajectories(
@@ -312,7 +281,7 @@ def _trajectory_block(viewer: _Viewer, result: dict[str, Any], waves: list[str],
             ) % {"threshold": viewer.threshold}
         block.tables.append(table)
         bands = _bands(viewer, shown, numbers)
-        if plots is not None and bands:
+        if bands:
             block.plots.append(
                 plots.trajectories(
                     bands, x_labels=waves, title=_("Teams in %(municipality)s") % {"municipality": names[code]},
@@ -348,7 +317,6 @@ def _share_cells(viewer: _Viewer, result: dict[str, Any], codes: list[str]) -> d
 
 
 def _general_block(viewer: _Viewer, result: dict[str, Any], waves: list[str], names: dict[str, str]) -> Block:
-    plots = _plots()
     codes = [c for c in sorted(names) if c in viewer.scope]
     published = _share_cells(viewer, result, codes)
     raw = {"": result["general"]["project"], **{m["code"]: m["waves"] for m in result["general"]["municipalities"]}}
@@ -383,7 +351,7 @@ def _general_block(viewer: _Viewer, result: dict[str, Any], waves: list[str], na
                 notes.append("–" if r["n"] == 0 else _("too few to show"))
             labels.append(waves[w])
         table.rows.append((label, cells))
-        if plots is not None and any(v == v for v in values):
+        if any(v == v for v in values):
             alt = _(
                 "%(group)s: the share of caseworkers who generally believe went from %(first)s in %(w1)s to %(last)s "
                 "in %(w2)s."
@@ -413,9 +381,7 @@ def _wave_label(number: int | None, wave_names: dict[int, str]) -> str:
 
 
 def _focus_block(viewer: _Viewer, result: dict[str, Any], waves: list[str]) -> Block:
-    plots = _plots()
-    numbers = [w["number"] for w in result["waves"]]
-    wave_names = dict(zip(numbers, waves, strict=True))
+    wave_names = _wave_names(result, waves)
     block = Block(_("Before and after a focus area was taken up"))
     block.notes.append(
         _(
@@ -448,7 +414,7 @@ def _focus_block(viewer: _Viewer, result: dict[str, Any], waves: list[str]) -> B
         table.rows.append((name, [who, before_text, after_text, change_text]))
         event = area["event_time"]
         points = [p for p in event.get("points", []) if viewer.shows_point(p)]
-        if plots is not None and len(points) >= 2:
+        if len(points) >= 2:
             events = sorted(p["event"] for p in event["points"])
             position = {e: i for i, e in enumerate(events)}
             band = plots.Band(
@@ -572,47 +538,13 @@ def belief(request: HttpRequest) -> HttpResponse:
     """Has belief moved? The stored analysis as the person may see it."""
     if not access.can_view_belief_trends(request.user):
         raise PermissionDenied
-    from jobtro.analysis import runs
-    from jobtro.analysis.models import AnalysisResult
-
     viewer = _Viewer(request)
     project = current_project()
     context: dict[str, Any] = {"project": project, "researcher": viewer.researcher, "threshold": viewer.threshold}
     if project is None:
         return render(request, "reports/belief/belief.html", context)
-    run_url = (
-        reverse("insight:analysis_run", kwargs={"kind": "belief"}) if access.can_run_analyses(request.user) else None
-    )
-    stored = runs.latest(project, "belief")
-    pending = (
-        AnalysisResult.objects.filter(
-            project=project, kind="belief", state__in=[AnalysisResult.State.QUEUED, AnalysisResult.State.RUNNING]
-        ).first()
-        if viewer.researcher
-        else None
-    )
-    failed = (
-        AnalysisResult.objects.filter(project=project, kind="belief", state=AnalysisResult.State.FAILED)
-        .order_by("-finished", "-pk")
-        .first()
-    )
-    if (
-        failed is not None
-        and stored is not None
-        and stored.finished
-        and failed.finished
-        and failed.finished < stored.finished
-    ):
-        failed = None
-    context.update(
-        {
-            "stored": stored,
-            "stale": stored is not None and runs.is_stale(stored),
-            "pending": pending,
-            "failed": failed,
-            "run_url": run_url,
-        }
-    )
+    context.update(run_context(request.user, project, "belief", researcher=viewer.researcher))
+    stored = context["stored"]
     if stored is None or not stored.result:
         return render(request, "reports/belief/belief.html", context)
     result: dict[str, Any] = stored.result

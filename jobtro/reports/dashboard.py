@@ -4,39 +4,39 @@ through :mod:`jobtro.reports.disclosure`), and the researchers' overview of resp
 analyses.
 
 Every function runs a fixed number of queries, whatever the number of teams, caseworkers or citizens: the
-counting is done by the database (grouped counts) and the grouping into teams in Python. Parts that other
-parts of issue 7 deliver (stored analyses, plots, expectation feedback) are imported lazily and left out
-while they are missing.
+counting is done by the database (grouped counts) and the grouping into teams in Python.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
-import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, Exists, Max, OuterRef, Q
-from django.urls import NoReverseMatch, reverse
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
+from jobtro.analysis import runs
+from jobtro.analysis.models import AnalysisResult
 from jobtro.audit.models import AuditEvent
 from jobtro.lib.disclosure import Cell, Table
 from jobtro.measurement import invitations
 from jobtro.measurement.models import Answer, CaseworkerAssignment, Invitation, Item, Wave, WaveCaseload
 from jobtro.organisation import access
 from jobtro.organisation.models import Membership, Municipality, Project, Role, Staff, Unit
-from jobtro.reports import disclosure
+from jobtro.reports import disclosure, plots
+from jobtro.reports.numbers import danish as _danish
+from jobtro.reports.numbers import decimal_mark as _decimal
+from jobtro.stats.trends import wilson_interval
 
 BELIEF_KEY = "specific_belief"  # the specific-belief item's variable name (stable across instrument versions)
 LEVELS = (5, 4, 3, 2, 1)  # the scale as the rating page shows it, "yes, certainly" first
-Z95 = 1.959963984540054
 
 
 # --- small pieces ---------------------------------------------------------------------------------------
@@ -66,44 +66,11 @@ class Share:
 
 
 def wilson(k: int, n: int) -> Share | None:
-    """Wilson's score interval: sound for small n and for shares near 0 or 1 (unlike the Wald interval)."""
+    """The share k / n with its Wilson score interval; None when there is nobody to count."""
     if n <= 0:
         return None
-    p = k / n
-    z2 = Z95 * Z95
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return Share(k, n, p, max(0.0, centre - half), min(1.0, centre + half))
-
-
-def url_or_none(name: str, *args: Any) -> str | None:
-    """The URL of a page another part delivers, or None while it does not exist."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
-
-
-def allowed(function_name: str, user: access.AnyUser) -> bool:
-    """Ask an access function another part appends (``can_view_bip`` ...); False while it is missing."""
-    check: Callable[[access.AnyUser], bool] | None = getattr(access, function_name, None)
-    return bool(check(user)) if check is not None else False
-
-
-def optional_module(name: str) -> Any | None:
-    """A module another part of issue 7 delivers (plots, stored analyses), or None while it is missing."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
-
-
-def _danish() -> bool:
-    return (get_language() or "da").startswith("da")
-
-
-def _decimal() -> str:
-    return "," if _danish() else "."
+    low, high = wilson_interval(k, n)
+    return Share(k, n, k / n, low, high)
 
 
 def level_labels(item: Item | None) -> list[str]:
@@ -194,7 +161,7 @@ def caseworker_waves(user: Staff, project: Project, today: date) -> list[OwnWave
     for w in waves:
         if w.pk not in frozen:
             continue
-        url = url_or_none("rate_wave", w.pk) or reverse("home")
+        url = reverse("rate_wave", args=[w.pk])
         result.append(OwnWave(w, frozen[w.pk], rated[w.pk], (w.closes_on - today).days, url))
     return result
 
@@ -340,7 +307,7 @@ def team_response(user: access.AnyUser, wave: Wave, teams: list[Unit], placed: d
     return response
 
 
-def in_force(answers: Any) -> Any:
+def in_force(answers: QuerySet[Answer]) -> QuerySet[Answer]:
     """Answers in force: no later answer to the same question (wave, item, caseworker, citizen)."""
     later = Answer.objects.filter(
         wave_id=OuterRef("wave_id"),
@@ -458,14 +425,13 @@ def belief_by_wave(user: access.AnyUser, project: Project, municipality: Municip
     return two_way(user, [waves[i].name for i in keep], level_labels(item), [counts[i] for i in keep])
 
 
-# --- plots (jobtro.reports.plots, PACKS) ----------------------------------------------------------------------
+# --- plots (jobtro.reports.plots) ----------------------------------------------------------------------
 
 
 @functools.lru_cache(maxsize=64)
 def _drawn(name: str, args: tuple[Any, ...], options: tuple[tuple[str, Any], ...]) -> Any:
     """A plot drawn once per process for the same numbers and text: drawing takes a good part of a second,
     and a dashboard is looked at far more often than its numbers change (new data give a new key)."""
-    plots = importlib.import_module("jobtro.reports.plots")
     return getattr(plots, name)(*args, **dict(options))
 
 
@@ -479,8 +445,7 @@ def _draw(name: str, *args: Any, **options: Any) -> Any:
 def belief_plot(table: TwoWay, title: str) -> Any | None:
     """The belief distribution per wave as 100 % stacked bars, when every cell is shown (a plot cannot show a
     hidden cell, and its shares would give it away)."""
-    plots = optional_module("jobtro.reports.plots")
-    if plots is None or table.any_suppressed:
+    if table.any_suppressed:
         return None
     counts = [[c.value or 0 for c in row] for row in table.table.cells]
     # The plot wants the lowest belief first and "don't know" last; the tables show the scale as rated.
@@ -500,8 +465,7 @@ def belief_plot(table: TwoWay, title: str) -> Any | None:
 
 
 def response_plot(labels: list[str], shares: list[Share], title: str) -> Any | None:
-    plots = optional_module("jobtro.reports.plots")
-    if plots is None or not shares:
+    if not shares:
         return None
     alt = "; ".join(
         _("%(label)s: %(share).0f %% (95 %% CI %(low).0f-%(high).0f %%, n = %(n)s)")
@@ -523,7 +487,7 @@ def response_plot(labels: list[str], shares: list[Share], title: str) -> Any | N
     )
 
 
-# --- stored analyses (jobtro.analysis, ENGINE) ------------------------------------------------------------
+# --- stored analyses (jobtro.analysis) ------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -568,21 +532,19 @@ def _effects(user: access.AnyUser, n: dict[str, Any], effects: list[dict[str, An
 
 def bip_headlines(user: access.AnyUser, project: Project) -> list[BipHeadline]:
     """The latest BIP result's hazard ratios with their CIs: the project's and, for each municipality whose
-    breakdown the user sees, the municipality's. Empty while ENGINE's stored analyses are missing."""
-    runs = optional_module("jobtro.analysis.runs")
-    if runs is None or not allowed("can_view_bip", user):
+    breakdown the user sees, the municipality's."""
+    if not access.can_view_bip(user):
         return []
     result = runs.latest(project, "bip")
     if result is None or not isinstance(result.result, dict):
         return []
     data: dict[str, Any] = result.result
     stale = bool(runs.is_stale(result))
-    url = url_or_none("insight:bip")
+    url = reverse("insight:bip")
     computed = result.finished or result.created
     n = dict(data.get("n") or {})
     headlines = [BipHeadline(computed, stale, n, _effects(user, n, list(data.get("effects") or [])), "", url)]
-    scope_fn = getattr(access, "bip_municipalities", None)
-    own = set(scope_fn(user)) if scope_fn is not None else set()
+    own = set(access.bip_municipalities(user))
     if not access.aggregates_unsuppressed(user):  # researchers see the breakdowns on the analysis page
         for m in data.get("municipalities") or []:
             if m.get("code") in own:
@@ -603,17 +565,12 @@ class AnalysisRow:
     error: str
 
 
-def analyses(project: Project) -> list[AnalysisRow] | None:
+def analyses(project: Project) -> list[AnalysisRow]:
     """The newest stored result of each kind with its state and staleness (researchers)."""
-    models = optional_module("jobtro.analysis.models")
-    runs = optional_module("jobtro.analysis.runs")
-    if models is None or runs is None:
-        return None
-    result_model = models.AnalysisResult
     fingerprint = None  # computed once, only when some result is finished
     rows = []
-    for kind, label in result_model.Kind.choices:
-        newest = result_model.objects.filter(project=project, kind=kind).order_by("-created", "-pk").first()
+    for kind, label in AnalysisResult.Kind.choices:
+        newest = AnalysisResult.objects.filter(project=project, kind=kind).order_by("-created", "-pk").first()
         if newest is None:
             rows.append(AnalysisRow(kind, str(label), "", _("never run"), None, None, ""))
             continue

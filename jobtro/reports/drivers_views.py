@@ -16,29 +16,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
-from django.utils.formats import number_format
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from jobtro.organisation import access
 from jobtro.organisation.models import current_project
 from jobtro.reports import disclosure
-
-
-def _danish() -> bool:
-    return (get_language() or "da").startswith("da")
-
-
-def _num(value: float | None, digits: int = 2) -> str:
-    if value is None:
-        return "–"
-    return str(number_format(round(float(value), digits) + 0.0, digits, force_grouping=False))
-
-
-def _int(value: int | None) -> str:
-    return "–" if value is None else str(number_format(value, 0, force_grouping=True))
+from jobtro.reports import plots as plotting
+from jobtro.reports.numbers import danish as _danish
+from jobtro.reports.numbers import integer as _int
+from jobtro.reports.numbers import num as _num
+from jobtro.reports.results_common import Row, Table, run_context
 
 
 def _ci(low: float | None, high: float | None, digits: int = 2) -> str:
@@ -47,20 +35,6 @@ def _ci(low: float | None, high: float | None, digits: int = 2) -> str:
 
 def _too_few() -> str:
     return _("too few to show")
-
-
-@dataclass
-class Row:
-    heading: str
-    cells: list[str]
-
-
-@dataclass
-class Table:
-    caption: str
-    columns: list[str]
-    rows: list[Row] = field(default_factory=list)
-    note: str = ""
 
 
 @dataclass
@@ -109,14 +83,6 @@ def _plot_title(outcome: str) -> str:
 def _short(label: str, limit: int = 32) -> str:
     """A plot row's label: long ones (a focus area's name) squeeze the plot's axes to nothing."""
     return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
-
-
-def _plots() -> Any:
-    try:
-        from jobtro.reports import plots
-    except ImportError:  # the plots module is not installed: tables only
-        return None
-    return plots
 
 
 def _section(
@@ -197,10 +163,9 @@ def _section(
                     % {"what": what, "rows": _int(n["rows"]), "caseworkers": _int(n["caseworkers"])}
                 )
     plot = None
-    module = _plots()
-    if module is not None and levels is not None and shown["levels"] and levels.get("estimates"):
+    if levels is not None and shown["levels"] and levels.get("estimates"):
         rows = [
-            module.ForestRow(
+            plotting.ForestRow(
                 short.get(e["name"], e["name"]),
                 float(e["estimate"]),
                 float(e["ci_low"]),
@@ -221,7 +186,7 @@ def _section(
             alt += " " + _("Intervals that do not include 0: %(factors)s.") % {"factors": ", ".join(significant)}
         else:
             alt += " " + _("Every interval includes 0.")
-        plot = module.forest(
+        plot = plotting.forest(
             rows,
             title=_plot_title(outcome),
             xlabel=_("Difference in %(unit)s per standard deviation") % {"unit": unit},
@@ -312,35 +277,13 @@ def drivers(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not access.can_view_drivers(user):
         raise PermissionDenied
-    from jobtro.analysis import runs
-    from jobtro.analysis.models import AnalysisResult
-
     researcher = access.sees_driver_breakdown(user)
     project = current_project()
     context: dict[str, Any] = {"project": project, "researcher": researcher}
     if project is None:
         return render(request, "reports/drivers/drivers.html", context)
-    stored = runs.latest(project, "drivers")
-    can_run = access.can_run_analyses(user) and "drivers" in runs.available_kinds()
-    pending = failed = None
-    if researcher:
-        pending = AnalysisResult.objects.filter(
-            project=project, kind="drivers", state__in=[AnalysisResult.State.QUEUED, AnalysisResult.State.RUNNING]
-        ).first()
-        failed = (
-            AnalysisResult.objects.filter(project=project, kind="drivers", state=AnalysisResult.State.FAILED)
-            .order_by("-created")
-            .first()
-        )
-        if failed is not None and stored is not None and failed.created < stored.created:
-            failed = None
-    context.update(
-        stored=stored,
-        stale=stored is not None and runs.is_stale(stored),
-        pending=pending,
-        failed=failed,
-        run_url=reverse("insight:analysis_run", kwargs={"kind": "drivers"}) if can_run else None,
-    )
+    context.update(run_context(user, project, "drivers", researcher=researcher))
+    stored = context["stored"]
     if stored is None or not isinstance(stored.result, dict):
         return render(request, "reports/drivers/drivers.html", context)
     result: dict[str, Any] = stored.result

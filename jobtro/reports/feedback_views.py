@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET
 
 from jobtro.analysis.calibration_live import DONT_KNOW, latest_build
@@ -27,10 +27,7 @@ from jobtro.organisation.models import current_project
 from jobtro.reports import disclosure, plots
 from jobtro.reports import feedback as data
 from jobtro.reports.feedback import Feedback, Share
-
-
-def _danish() -> bool:
-    return (get_language() or "da").startswith("da")
+from jobtro.reports.numbers import danish as _danish
 
 
 def _pct(value: float) -> str:

@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
@@ -33,6 +33,7 @@ from django.utils.text import Truncator
 from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
+from jobtro.analysis import runs
 from jobtro.collaboration.forms import focus_area_name
 from jobtro.collaboration.models import Activity, FocusAreaChoice, Initiative, LogSharing
 from jobtro.lib.disclosure import Cell
@@ -41,6 +42,10 @@ from jobtro.measurement.models import Answer, Item, Wave
 from jobtro.organisation import access
 from jobtro.organisation.models import Municipality, Project
 from jobtro.reports import disclosure, plots
+from jobtro.reports.dashboard import in_force
+from jobtro.reports.numbers import danish as _danish
+from jobtro.reports.numbers import decimal_mark as _decimal
+from jobtro.reports.numbers import num as _num
 from jobtro.stats.trends import wilson_interval
 
 # The pack's reader: never a researcher, so every table and statistic is disclosure-controlled.
@@ -269,11 +274,6 @@ def _share(cells: Sequence[Cell], total: Cell) -> Shown | None:
     return Shown(k, total.value, low, high)
 
 
-def _num(value: float, digits: int) -> str:
-    # number_format cuts decimals off; round first so 0.99999 reads 100 %, not 99 %.
-    return number_format(round(value, digits), digits)
-
-
 def _pct(value: float, digits: int = 0) -> str:
     return f"{_num(100 * value, digits)} %"
 
@@ -407,17 +407,6 @@ def _response_by_municipality(waves: list[Wave], codes: list[str]) -> Section:
 # --- belief -----------------------------------------------------------------------------------------
 
 
-def _in_force(answers: QuerySet[Answer]) -> QuerySet[Answer]:
-    """The answer in force per question: no later answer to the same (wave, item, caseworker, citizen)."""
-    later = Answer.objects.filter(
-        wave_id=OuterRef("wave_id"),
-        item_id=OuterRef("item_id"),
-        caseworker_id=OuterRef("caseworker_id"),
-        citizen_id=OuterRef("citizen_id"),
-    ).filter(Q(received_at__gt=OuterRef("received_at")) | Q(received_at=OuterRef("received_at"), pk__gt=OuterRef("pk")))
-    return answers.filter(~Exists(later))
-
-
 def _level_labels(wave: Wave | None) -> list[str]:
     item = Item.objects.filter(version_id=wave.instrument_version_id, key=BELIEF_KEY).first() if wave else None
     key = "label_da" if _danish() else "label_en"
@@ -432,7 +421,7 @@ def _belief_counts(waves: list[Wave], group: str, codes: Sequence[str] | None) -
         answers = answers.filter(citizen__municipality_id__in=codes)
     counts: dict[tuple[int, str], list[int]] = {}
     rows = (
-        _in_force(answers)
+        in_force(answers)
         .order_by()
         .values("wave_id", "citizen__municipality_id", "value", "dont_know")
         .annotate(n=Count("id"))
@@ -647,10 +636,6 @@ class Stored:
 
 def _stored(project: Project, kind: str) -> Stored | None:
     """The newest finished result of an analysis, or None when it has not been computed."""
-    try:
-        from jobtro.analysis import runs
-    except ImportError:  # pragma: no cover - the analysis app is part of the project
-        return None
     result = runs.latest(project, kind)
     if result is None or not isinstance(result.result, dict):
         return None
@@ -1103,11 +1088,3 @@ def _methods() -> Section:
         ),
     ]
     return section
-
-
-def _danish() -> bool:
-    return (get_language() or "da").startswith("da")
-
-
-def _decimal() -> str:
-    return "," if _danish() else "."

@@ -18,10 +18,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
-from django.utils.formats import date_format, number_format
+from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -31,8 +30,15 @@ from jobtro.measurement.instrument_defaults import SCALE_OPTIONS
 from jobtro.organisation import access
 from jobtro.organisation.models import Staff, current_project
 from jobtro.reports import disclosure
+from jobtro.reports import plots as plotting
+from jobtro.reports.numbers import danish as _danish
+from jobtro.reports.numbers import decimal_mark as _decimal
+from jobtro.reports.numbers import integer as _int
+from jobtro.reports.numbers import num as _num
+from jobtro.reports.numbers import pct as _pct
+from jobtro.reports.results_common import Row, Table, run_context
 
-# The page that shows each kind's result (owned by the part that computes it), when it exists.
+# The page that shows each kind's result.
 RESULT_PAGES = {
     "bip": "insight:bip",
     "belief": "insight:belief",
@@ -40,41 +46,6 @@ RESULT_PAGES = {
     "calibration": "insight:calibration",
 }
 REFRESH_SECONDS = 3
-
-
-def _danish() -> bool:
-    return (get_language() or "da").startswith("da")
-
-
-def _decimal() -> str:
-    return "," if _danish() else "."
-
-
-def _num(value: float | None, digits: int = 2) -> str:
-    return "–" if value is None else number_format(value, digits, force_grouping=False)
-
-
-def _int(value: int | None) -> str:
-    return "–" if value is None else number_format(value, 0, force_grouping=True)
-
-
-def _pct(value: float | None, digits: int = 1) -> str:
-    return "–" if value is None else f"{number_format(100 * value, digits)} %"
-
-
-def _url(name: str) -> str | None:
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return None
-
-
-def _plots() -> Any:
-    try:
-        from jobtro.reports import plots
-    except ImportError:  # the plots module is not installed: tables only
-        return None
-    return plots
 
 
 # --------------------------------------------------------------------------------------------------
@@ -146,7 +117,7 @@ def analyses(request: HttpRequest) -> HttpResponse:
                 done=done,
                 stale=done is not None and runs.is_stale(done, fingerprint=fingerprint),
                 n=_n_text(done),
-                page=_url(RESULT_PAGES[kind]) if kind in RESULT_PAGES else None,
+                page=reverse(RESULT_PAGES[kind]) if kind in RESULT_PAGES else None,
             )
         )
     recent = AnalysisResult.objects.filter(project=project).select_related("requested_by")[:20]
@@ -191,7 +162,7 @@ def analysis_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "percent": round(100 * result.progress),
         "stale": result.state == AnalysisResult.State.DONE and runs.is_stale(result),
         "n": _n_text(result),
-        "page": _url(RESULT_PAGES[result.kind]) if result.kind in RESULT_PAGES else None,
+        "page": reverse(RESULT_PAGES[result.kind]) if result.kind in RESULT_PAGES else None,
         "can_run": access.can_run_analyses(request.user) and result.kind in runs.available_kinds(),
         "inputs": _inputs_rows(result.inputs),
         "versions": sorted((result.versions or {}).items()),
@@ -240,20 +211,6 @@ def _effect_label(name: str, reference: str = "") -> str:
 def _level_labels() -> dict[int, str]:
     key = "label_da" if _danish() else "label_en"
     return {int(o["value"]): str(o[key]) for o in SCALE_OPTIONS}
-
-
-@dataclass
-class Row:
-    heading: str
-    cells: list[str]
-
-
-@dataclass
-class Table:
-    caption: str
-    columns: list[str]
-    rows: list[Row] = field(default_factory=list)
-    note: str = ""
 
 
 def _hr(effect: dict[str, Any]) -> str:
@@ -407,53 +364,51 @@ def _meaning(result: dict[str, Any], viewer: _Viewer) -> tuple[list[str], Table,
         )
     )
     plots: list[Any] = []
-    module = _plots()
-    if module is not None:
-        curves = [
-            module.Band(
-                label=f"{c['belief']} · {levels.get(int(c['belief']), '')} (n = {viewer.count(int(c['n']))})",
-                x=c["time"],
-                y=[v if v is not None else float("nan") for v in c["share"]],
-                low=[v if v is not None else float("nan") for v in c["low"]],
-                high=[v if v is not None else float("nan") for v in c["high"]],
+    curves = [
+        plotting.Band(
+            label=f"{c['belief']} · {levels.get(int(c['belief']), '')} (n = {viewer.count(int(c['n']))})",
+            x=c["time"],
+            y=[v if v is not None else float("nan") for v in c["share"]],
+            low=[v if v is not None else float("nan") for v in c["low"]],
+            high=[v if v is not None else float("nan") for v in c["high"]],
+        )
+        for c in result.get("km", [])
+        if viewer.shows(int(c["n"]))
+    ]
+    if curves:
+        shares = "; ".join(
+            f"{levels.get(int(o['belief']), o['belief'])}: {_pct(o['share'])}"
+            for o in result.get("observed", [])
+            if o.get("share") is not None and viewer.shows(o.get("n"))
+        )
+        plots.append(
+            plotting.km_curves(
+                curves,
+                title=_("Share in job or education since the first answer, by specific belief"),
+                xlabel=_("Weeks since the first answer"),
+                ylabel=_("In job or education"),
+                alt=_("Kaplan-Meier curves with 95 %% bands. Within %(weeks)s weeks: %(shares)s.")
+                % {"weeks": weeks, "shares": shares},
+                ordered=True,
+                decimal=_decimal(),
             )
-            for c in result.get("km", [])
-            if viewer.shows(int(c["n"]))
-        ]
-        if curves:
-            shares = "; ".join(
-                f"{levels.get(int(o['belief']), o['belief'])}: {_pct(o['share'])}"
-                for o in result.get("observed", [])
-                if o.get("share") is not None and viewer.shows(o.get("n"))
+        )
+    bars = [(level, implied[level]) for level in (1, 2, 3, 4, 5) if implied.get(level, {}).get("share") is not None]
+    if bars:
+        plots.append(
+            plotting.bars(
+                [f"{level} · {levels.get(level, '')}" for level, _i in bars],
+                [i["share"] for _l, i in bars],
+                low=[i["ci_low"] for _l, i in bars],
+                high=[i["ci_high"] for _l, i in bars],
+                title=_("Implied share in job or education within %(weeks)s weeks") % {"weeks": weeks},
+                ylabel=_("Share"),
+                alt=_("Model-implied shares for a citizen with average characteristics: %(shares)s.")
+                % {"shares": "; ".join(f"{level}: {_pct(i['share'])}" for level, i in bars)},
+                percent=True,
+                decimal=_decimal(),
             )
-            plots.append(
-                module.km_curves(
-                    curves,
-                    title=_("Share in job or education since the first answer, by specific belief"),
-                    xlabel=_("Weeks since the first answer"),
-                    ylabel=_("In job or education"),
-                    alt=_("Kaplan-Meier curves with 95 %% bands. Within %(weeks)s weeks: %(shares)s.")
-                    % {"weeks": weeks, "shares": shares},
-                    ordered=True,
-                    decimal=_decimal(),
-                )
-            )
-        bars = [(level, implied[level]) for level in (1, 2, 3, 4, 5) if implied.get(level, {}).get("share") is not None]
-        if bars:
-            plots.append(
-                module.bars(
-                    [f"{level} · {levels.get(level, '')}" for level, _i in bars],
-                    [i["share"] for _l, i in bars],
-                    low=[i["ci_low"] for _l, i in bars],
-                    high=[i["ci_high"] for _l, i in bars],
-                    title=_("Implied share in job or education within %(weeks)s weeks") % {"weeks": weeks},
-                    ylabel=_("Share"),
-                    alt=_("Model-implied shares for a citizen with average characteristics: %(shares)s.")
-                    % {"shares": "; ".join(f"{level}: {_pct(i['share'])}" for level, i in bars)},
-                    percent=True,
-                    decimal=_decimal(),
-                )
-            )
+        )
     return words, table, plots
 
 
@@ -484,10 +439,9 @@ def _municipalities(result: dict[str, Any], viewer: _Viewer, codes: set[str]) ->
         belief = next((e for e in m["effects"] if e["name"] == "belief"), None)
         if belief is not None and viewer.shows_fit(m["n"]):
             forest_rows.append((m["name"], belief, f"n = {viewer.count(m['n'].get('citizens'))}"))
-    module = _plots()
-    if module is not None and forest_rows:
+    if forest_rows:
         plot = _forest(
-            module,
+            plotting,
             _("Specific belief, one step up, per municipality"),
             forest_rows,
             _("Hazard ratios with 95 % CIs per municipality:"),
@@ -553,25 +507,8 @@ def bip(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"project": project, "researcher": viewer.researcher}
     if project is None:
         return render(request, "reports/results/bip.html", context)
-    stored = runs.latest(project, "bip")
-    can_run = access.can_run_analyses(request.user) and "bip" in runs.available_kinds()
-    pending = failed = None
-    if viewer.researcher:
-        pending = AnalysisResult.objects.filter(
-            project=project, kind="bip", state__in=[AnalysisResult.State.QUEUED, AnalysisResult.State.RUNNING]
-        ).first()
-        failed = AnalysisResult.objects.filter(project=project, kind="bip", state=AnalysisResult.State.FAILED).first()
-        if failed is not None and stored is not None and failed.created < stored.created:
-            failed = None
-    context.update(
-        {
-            "stored": stored,
-            "stale": stored is not None and runs.is_stale(stored),
-            "pending": pending,
-            "failed": failed,
-            "run_url": reverse("insight:analysis_run", kwargs={"kind": "bip"}) if can_run else None,
-        }
-    )
+    context.update(run_context(request.user, project, "bip", researcher=viewer.researcher))
+    stored = context["stored"]
     if stored is None or not isinstance(stored.result, dict):
         return render(request, "reports/results/bip.html", context)
     result: dict[str, Any] = stored.result
@@ -605,10 +542,9 @@ def bip(request: HttpRequest) -> HttpResponse:
         }
     words, meaning, meaning_plots = _meaning(result, viewer)
     plots: list[Any] = []
-    module = _plots()
-    if module is not None and viewer.shows_fit(n):
+    if viewer.shows_fit(n):
         plot = _forest(
-            module,
+            plotting,
             _("Hazard ratios for getting a job or education"),
             [(_effect_label(e["name"]), e, "") for e in result["effects"]],
             _("Hazard ratios with 95 % CIs:"),

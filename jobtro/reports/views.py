@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -81,9 +82,9 @@ def home(request: HttpRequest) -> HttpResponse:
         context["caseload_size"] = caseload.count()
         context["caseworker_memberships"] = [m for m in access.memberships(user) if m.role == Role.CASEWORKER]
         context["own_waves"] = dashboard.caseworker_waves(user, project, today) if project else []
-        # Expectation feedback (FEEDBACK's page): linked only once it exists and is open to the caseworker.
-        if dashboard.allowed("can_view_own_feedback", user):
-            context["feedback_url"] = dashboard.url_or_none("insight:feedback")
+        # Expectation feedback: linked when it is open to the caseworker.
+        if access.can_view_own_feedback(user):
+            context["feedback_url"] = reverse("insight:feedback")
 
     leader_codes = access.municipality_codes(user, among=[Role.TEAM_LEADER, Role.KEY_PERSON])
     if leader_codes:
@@ -203,7 +204,7 @@ def _research_section(
     section["freshness"] = dashboard.freshness(municipalities)
     section["spell_build"] = dashboard.latest_spell_build(project)
     section["analyses"] = dashboard.analyses(project)
-    section["analyses_url"] = dashboard.url_or_none("insight:analyses")
+    section["analyses_url"] = reverse("insight:analyses")
     section["n_answers"] = (
         Answer.objects.filter(wave__project=project).values("wave", "caseworker", "item", "citizen").distinct().count()
     )

@@ -27,7 +27,12 @@ def add_common_arguments(parser: CommandParser) -> None:
 def numbers(counts: dict[str, object]) -> dict[str, object]:
     """Counts written as the user's language writes numbers (31.200.000 and 7,9 in Danish)."""
     return {
-        k: formats.number_format(v, 1 if isinstance(v, float) else 0, use_l10n=True, force_grouping=True)
+        k: formats.number_format(
+            round(v, 1) if isinstance(v, float) else v,
+            1 if isinstance(v, float) else 0,
+            use_l10n=True,
+            force_grouping=True,
+        )
         if isinstance(v, int | float) and not isinstance(v, bool)
         else v
         for k, v in counts.items()
