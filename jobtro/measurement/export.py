@@ -87,6 +87,9 @@ DONT_KNOW_SUFFIX = "_dont_know"
 STATA_LABEL_CHARS = 80
 SPSS_LABEL_BYTES = 256
 STATA_NAME_CHARS = 32  # SPSS allows 64; names are made to fit both
+# pyreadstat names a variable's value-label set after the variable plus a running number (up to three
+# digits), and Stata's label names have the same 32 characters: so a name leaves room for that number.
+NAME_CHARS = STATA_NAME_CHARS - 3
 LOCAL_TIME_ZONE = "Europe/Copenhagen"
 TABLE_TITLES = {
     "specific": "Specifik tro: én række pr. måling × sagsbehandler × borger",
@@ -116,6 +119,9 @@ _SPSS_RESERVED = {"all", "and", "by", "eq", "ge", "gt", "le", "lt", "ne", "not",
 _STARTS_WITH_LETTER = re.compile(r"[A-Za-z]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _YES_NO = {1: "Ja", 0: "Nej"}
+
+# Ordered answer kinds with a distinct "Ved ikke" (missing, not a point on the scale).
+ORDINAL_KINDS = frozenset({Item.Kind.SCALE, Item.Kind.AGREE5})
 
 
 # --- the dataset ------------------------------------------------------------------------------------
@@ -272,15 +278,15 @@ def _leading_variables(table: str) -> list[Variable]:
 
 
 def _variable_name(key: str, used: set[str], suffix: str = "") -> str:
-    """A variable name valid in Stata (32 characters) and SPSS (64): ASCII letters, digits and
-    underscores, starting with a letter, not a reserved word, unique in the table (case-insensitively,
-    as SPSS compares names). Item keys are slugs, so this rarely changes anything; the codebook shows
-    the name used."""
+    """A variable name valid in Stata (32 characters; at most 29, see :data:`NAME_CHARS`) and SPSS (64):
+    ASCII letters, digits and underscores, starting with a letter, not a reserved word, unique in the table
+    (case-insensitively, as SPSS compares names). Item keys are slugs, so this rarely changes anything;
+    the codebook shows the name used."""
     base = re.sub(r"[^A-Za-z0-9_]", "_", key)
     if not _STARTS_WITH_LETTER.match(base):
         base = "v" + base
     taken = {u.lower() for u in used}
-    room = STATA_NAME_CHARS - len(suffix)
+    room = NAME_CHARS - len(suffix)
     name = base[:room] + suffix
     if name.lower() in _STATA_RESERVED | _SPSS_RESERVED:
         name += "_"
@@ -350,14 +356,14 @@ def _item_variables(
             label=label,
             label_en=label_en,
             kind="int",
-            measure="scale" if kinds == {Item.Kind.PERCENT} else "ordinal" if Item.Kind.SCALE in kinds else "nominal",
+            measure="scale" if kinds == {Item.Kind.PERCENT} else "ordinal" if kinds & ORDINAL_KINDS else "nominal",
             value_labels=dict(newest.value_labels),
             missing_meaning="ikke besvaret",
             item_key=key,
             wordings=wordings,
         )
         variables.append(variable)
-        if Item.Kind.SCALE in kinds:
+        if kinds & ORDINAL_KINDS:  # the belief scale and the staff questionnaire's agreement items have "Ved ikke"
             flag = _variable_name(key, used, DONT_KNOW_SUFFIX)
             variable.dont_know_flag = flag
             variables.append(
@@ -490,7 +496,9 @@ def build_dataset(waves: Iterable[Wave], *, now: datetime | None = None) -> Data
     used_specific = {v.name for v in _leading_variables("specific")}
     used_general = {v.name for v in _leading_variables("general")}
     specific_items = _item_variables(Item.Scope.SPECIFIC, items, version_number, instrument_of, used_specific)
+    # The staff questionnaire is answered per caseworker and wave like the general items: same table, after them.
     general_items = _item_variables(Item.Scope.GENERAL, items, version_number, instrument_of, used_general)
+    general_items += _item_variables(Item.Scope.STAFF, items, version_number, instrument_of, used_general)
 
     specific = _specific_table(in_force, caseload, wave_frame, staff_frame, specific_items)
     general = _general_table(in_force, caseload, wave_frame, staff_frame, general_items)
@@ -594,7 +602,7 @@ def _general_table(
     item_variables: list[Variable],
 ) -> Table:
     index = ["wave_id", "caseworker_id"]
-    answers = in_force.filter(pl.col("scope") == Item.Scope.GENERAL)
+    answers = in_force.filter(pl.col("scope").is_in([Item.Scope.GENERAL, Item.Scope.STAFF]))
     sizes = caseload.group_by(index).agg(pl.col("citizen_id").n_unique().cast(pl.Int64).alias("caseload_size"))
     rated = (
         in_force.filter(pl.col("scope") == Item.Scope.SPECIFIC)
@@ -687,7 +695,7 @@ def codebook_rows(dataset: Dataset, fmt: Format) -> list[dict[str, str]]:
                     values = (
                         "0–100 (procent)" if wording.kind == Item.Kind.PERCENT else _values_text(wording.value_labels)
                     )
-                    if variable.has_dont_know and fmt in ("dta", "sav") and wording.kind == Item.Kind.SCALE:
+                    if variable.has_dont_know and fmt in ("dta", "sav") and wording.kind in ORDINAL_KINDS:
                         code = f".{STATA_DONT_KNOW}" if fmt == "dta" else str(SPSS_DONT_KNOW)
                         values += f"; {code} = {DONT_KNOW_LABEL}"
                     rows.append(
