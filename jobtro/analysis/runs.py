@@ -21,6 +21,7 @@ import platform
 import re
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -264,6 +265,31 @@ def run_now(
 ) -> AnalysisResult:
     """Compute the analysis synchronously and store the result (done or failed with its message)."""
     return execute(_create(project, kind, spec, user).pk)
+
+
+# A run longer than this, or a request the worker has not taken up by then, has lost its worker (the
+# largest analysis takes minutes on the collaboration's data; the worker may be down over a weekend).
+RUNNING_TOO_LONG = timedelta(hours=6)
+QUEUED_TOO_LONG = timedelta(days=3)
+STOPPED_MESSAGE = "the task worker stopped before the analysis finished (or never took it up); run it again"
+
+
+def sweep_stuck(*, now: datetime | None = None) -> int:
+    """Fail the runs whose worker is gone, so their pages stop waiting and offer a new run (daily, from
+    ``jobtro run-analyses``); returns how many were failed."""
+    now = now or timezone.now()
+    stuck = AnalysisResult.objects.filter(
+        Q(state=AnalysisResult.State.RUNNING, started__lt=now - RUNNING_TOO_LONG)
+        | Q(state=AnalysisResult.State.QUEUED, created__lt=now - QUEUED_TOO_LONG)
+    )
+    failed = 0
+    for result in stuck:
+        AnalysisResult.objects.filter(pk=result.pk).update(
+            state=AnalysisResult.State.FAILED, error=STOPPED_MESSAGE, finished=now
+        )
+        record(AuditEvent.Action.UPDATE, result, detail={"kind": result.kind, "state": "failed", "swept": True})
+        failed += 1
+    return failed
 
 
 def request(project: Project, kind: str, *, user: Staff | None, spec: dict[str, Any] | None = None) -> AnalysisResult:

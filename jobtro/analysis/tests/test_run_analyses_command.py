@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from unittest import mock
 
@@ -95,3 +95,23 @@ class RunAnalysesCommandTests(PersonaTestCase):
             self.run_command("--kind", "drivers")
         self.assertEqual(raised.exception.returncode, 2)
         self.assertFalse(AnalysisResult.objects.exists())
+
+    def test_runs_whose_worker_stopped_are_failed_first_and_recent_ones_are_left(self) -> None:
+        now = timezone.now()
+
+        def stored(state: str, **times: datetime) -> AnalysisResult:
+            result = AnalysisResult.objects.create(project=self.project, kind="bip", state=state)
+            AnalysisResult.objects.filter(pk=result.pk).update(**times)  # created is auto_now_add
+            return result
+
+        lost = stored(AnalysisResult.State.RUNNING, started=now - runs.RUNNING_TOO_LONG - timedelta(minutes=1))
+        busy = stored(AnalysisResult.State.RUNNING, started=now - timedelta(hours=1))
+        forgotten = stored(AnalysisResult.State.QUEUED, created=now - runs.QUEUED_TOO_LONG - timedelta(minutes=1))
+        waiting = stored(AnalysisResult.State.QUEUED, created=now - timedelta(hours=1))
+        out, _ = self.run_command("--kind", "bip")
+        self.assertIn("2 run(s) whose task worker stopped marked as failed", out)
+        states = {r.pk: (r.state, r.error) for r in AnalysisResult.objects.all()}
+        self.assertEqual(states[lost.pk], ("failed", runs.STOPPED_MESSAGE))
+        self.assertEqual(states[forgotten.pk], ("failed", runs.STOPPED_MESSAGE))
+        self.assertEqual(states[busy.pk][0], "running")
+        self.assertEqual(states[waiting.pk][0], "queued")

@@ -1,6 +1,7 @@
 """`jobtro run-analyses [--kind K ...] [--if-stale] [--project ID]`: compute the stored analyses now
 (jobtro.analysis.runs) and print one line per analysis. --if-stale skips a kind whose latest result
-was computed from the data as they are now. Exit status 1 when an analysis failed."""
+was computed from the data as they are now. Runs whose task worker stopped (running over 6 hours, queued
+over 3 days) are first marked as failed. Exit status 1 when an analysis failed."""
 
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ class Command(BaseCommand):
         fingerprint, _ = runs.data_fingerprint(project)
         failed = 0
         with acting_as(command_actor("run-analyses")):
+            swept = runs.sweep_stuck()
+            if swept:
+                self.stdout.write(f"{swept} run(s) whose task worker stopped marked as failed")
             for kind in dict.fromkeys(kinds):
                 previous = runs.latest(project, kind)
                 current = previous is not None and not runs.is_stale(previous, fingerprint=fingerprint)
