@@ -104,7 +104,7 @@ class ItemForm(forms.Form):
         kind, options = data.get("kind"), data.get("options") or []
         if kind == Item.Kind.PERCENT and options:
             self.add_error("options", _("A percentage has no answer options; leave the field empty."))
-        elif kind in (Item.Kind.SCALE, Item.Kind.YES_NO) and len(options) < 2:
+        elif kind and kind != Item.Kind.PERCENT and len(options) < 2:  # every other kind is a choice among options
             self.add_error("options", _("This answer type needs at least two answer options."))
         return data
 

@@ -153,6 +153,18 @@ class InstrumentTest(WaveTestCase):
             ({SPECIFIC: {"options": "5 | Ja | Yes\n5 | Nej | No"}}, None, "Værdien 5 står der to gange."),
             ({SPECIFIC: {"options": "5 | Ja | Yes"}}, None, "Denne svartype skal have mindst to svarmuligheder."),
             ({1: {"options": "1 | Ja | Yes\n0 | Nej | No"}}, None, "En procentandel har ingen svarmuligheder"),
+            (  # a new staff questionnaire item: an agreement item is a choice among its options too
+                None,
+                {
+                    "key": "market_new",
+                    "scope": "staff",
+                    "kind": "agree5",
+                    "position": 40,
+                    "text_da": "x",
+                    "text_en": "x",
+                },
+                "Denne svartype skal have mindst to svarmuligheder.",
+            ),
             ({SPECIFIC: {"text_da": ""}}, None, "Dette felt er påkrævet."),
             (
                 None,
