@@ -18,6 +18,7 @@ when that municipality has opened it). The pack says so on its first page.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -201,6 +202,25 @@ def render_html(pack: Pack) -> str:
         "reports/packs/pack.html",
         {"pack": pack, "threshold": disclosure.threshold(), "hidden": HIDDEN, "LANGUAGE_CODE": get_language()},
     )
+
+
+class _SvgStyleNoise(logging.Filter):
+    """WeasyPrint checks the style attributes of inline SVG against HTML's CSS properties and warns about
+    SVG's own (``fill``, ``stroke``, ``text-anchor``) on every plot, although its SVG renderer then draws
+    them: drop just those warnings, so a pack download does not fill the log (other CSS warnings stay)."""
+
+    SVG_ONLY = ("fill", "stroke", "text-anchor", "dominant-baseline", "clip-path", "paint-order")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if not message.endswith("unknown property.") or "`" not in message:
+            return True
+        name = message.split("`", 2)[1].split(":", 1)[0].strip()
+        return not name.startswith(self.SVG_ONLY)
+
+
+_WEASYPRINT_LOG = logging.getLogger("weasyprint")
+_WEASYPRINT_LOG.addFilter(_SvgStyleNoise())
 
 
 def render_pdf(pack: Pack) -> bytes:

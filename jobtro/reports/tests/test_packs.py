@@ -450,3 +450,17 @@ class FinalReportTest(PackData):
         did = sections["Did the focus areas move belief?"]
         self.assertEqual(did.tables[0].rows, [["0.21", "-0.10\u20130.50", "4"]])
         self.assertIn("Methods", sections)
+
+
+def test_only_weasyprints_warnings_about_svg_properties_are_dropped() -> None:
+    import logging
+
+    from jobtro.reports.packs import _SvgStyleNoise
+
+    def kept(message: str) -> bool:
+        return _SvgStyleNoise().filter(logging.LogRecord("weasyprint", logging.WARNING, "", 0, message, None, None))
+
+    assert not kept("Ignored `fill: #1a1a1a` at 1:137, unknown property.")
+    assert not kept("Ignored `text-anchor: middle` at 1:100, unknown property.")
+    assert kept("Ignored `colour: red` at 3:1, unknown property.")  # a real mistake in our own CSS
+    assert kept("Failed to load image at 'x.png'")
