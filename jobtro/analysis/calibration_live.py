@@ -67,6 +67,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from jobtro.analysis.dataset import latest_build
 from jobtro.measurement.models import Answer
 from jobtro.organisation.models import Project
 from jobtro.outcomes.models import SpellBuild
@@ -86,10 +87,6 @@ Progress = Callable[[str, float], None]
 
 # --------------------------------------------------------------------------------------------------
 # Spells and shares (also used by the caseworkers' own feedback, jobtro.reports.feedback)
-
-
-def latest_build(project: Project) -> SpellBuild | None:
-    return SpellBuild.objects.filter(project=project).order_by("-built_at", "-pk").first()
 
 
 def spells_frame(build: SpellBuild) -> pl.DataFrame:

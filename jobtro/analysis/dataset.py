@@ -85,7 +85,8 @@ def frame_of(rows: QuerySet[Any, Any], schema: Mapping[str, Any]) -> pl.DataFram
 
 
 def latest_build(project: Project) -> SpellBuild | None:
-    return SpellBuild.objects.filter(project=project).order_by("-built_at", "-pk").first()
+    """The project's latest spell build with its data (SpellBuild orders newest first)."""
+    return SpellBuild.objects.filter(project=project).first()
 
 
 def _citizens(project: Project) -> pl.DataFrame:

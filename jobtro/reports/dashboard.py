@@ -632,9 +632,10 @@ def freshness(municipalities: Sequence[Municipality]) -> list[Freshness]:
 
 
 def latest_spell_build(project: Project) -> Any | None:
+    """The latest spell build's counts and date, without its data (the Parquet of every spell)."""
     from jobtro.outcomes.models import SpellBuild
 
-    return SpellBuild.objects.filter(project=project).order_by("-built_at", "-pk").first()
+    return SpellBuild.objects.filter(project=project).defer("spells_parquet", "counting_parquet").first()
 
 
 # --- response per municipality and wave (researchers) -------------------------------------------------------

@@ -21,7 +21,8 @@ from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET
 
-from jobtro.analysis.calibration_live import DONT_KNOW, latest_build
+from jobtro.analysis.calibration_live import DONT_KNOW
+from jobtro.analysis.dataset import latest_build
 from jobtro.organisation import access
 from jobtro.organisation.models import current_project
 from jobtro.reports import disclosure, plots
