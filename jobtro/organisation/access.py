@@ -440,6 +440,22 @@ def resource_use_municipalities(user: AnyUser) -> set[str]:
     return municipality_codes(user, among=_COST_ROLES)
 
 
+# --- insight (issue 7): most pages are the researchers' and the municipal leaders' ----------------
+
+
+def _researcher_or_leader(user: AnyUser) -> bool:
+    """Researchers, and key persons and team leaders of any municipality."""
+    return is_researcher(user) or bool(municipality_codes(user, among=_LEADING_ROLES))
+
+
+def _leader_scope(user: AnyUser) -> set[str]:
+    """The municipalities whose own breakdown the user sees: every one for researchers, a key person's or
+    team leader's own otherwise."""
+    if is_researcher(user):
+        return set(Municipality.objects.values_list("code", flat=True))
+    return municipality_codes(user, among=_LEADING_ROLES)
+
+
 # --- expectation feedback and calibration (issue 7, point 5) ---------------------------------------
 #
 # A caseworker sees how the citizens fared whom they themselves rated (Answer.caseworker), whoever the
@@ -481,15 +497,13 @@ def can_view_calibration(user: AnyUser) -> bool:
 
 def can_view_belief_trends(user: AnyUser) -> bool:
     """The belief-over-time page: researchers, team leaders and key persons."""
-    return is_researcher(user) or bool(municipality_codes(user, among=[Role.TEAM_LEADER, Role.KEY_PERSON]))
+    return _researcher_or_leader(user)
 
 
 def belief_trend_scope(user: AnyUser) -> set[str]:
     """Codes of the municipalities whose own breakdown (municipality, teams) the user sees on the belief
     page: every municipality for researchers, a key person's or team leader's own otherwise."""
-    if is_researcher(user):
-        return set(Municipality.objects.values_list("code", flat=True))
-    return municipality_codes(user, among=[Role.TEAM_LEADER, Role.KEY_PERSON])
+    return _leader_scope(user)
 
 
 # --- meeting packs (issue 7, point 8) --------------------------------------------------------------
@@ -507,7 +521,7 @@ def belief_trend_scope(user: AnyUser) -> set[str]:
 
 def can_view_meeting_packs(user: AnyUser) -> bool:
     """The meeting-pack page (and its insight menu entry): researchers, key persons and team leaders."""
-    return is_researcher(user) or bool(municipality_codes(user, among=[Role.KEY_PERSON, Role.TEAM_LEADER]))
+    return _researcher_or_leader(user)
 
 
 def meeting_pack_activities(user: AnyUser) -> QuerySet[Activity]:
@@ -554,15 +568,13 @@ def can_run_analyses(user: AnyUser) -> bool:
 
 def can_view_bip(user: AnyUser) -> bool:
     """The BIP page (belief and time to job): researchers, team leaders and key persons."""
-    return is_researcher(user) or bool(municipality_codes(user, among=[Role.TEAM_LEADER, Role.KEY_PERSON]))
+    return _researcher_or_leader(user)
 
 
 def bip_municipalities(user: AnyUser) -> set[str]:
     """Codes of the municipalities whose own BIP breakdown the user sees: every one for researchers, a
     team leader's or key person's own otherwise (the project's rows are for everyone who sees the page)."""
-    if is_researcher(user):
-        return set(Municipality.objects.values_list("code", flat=True))
-    return municipality_codes(user, among=[Role.TEAM_LEADER, Role.KEY_PERSON])
+    return _leader_scope(user)
 
 
 # --- what shapes belief: the staff questionnaire and the drivers analysis (issue 7, point 4) -------
@@ -576,7 +588,7 @@ def bip_municipalities(user: AnyUser) -> set[str]:
 
 def can_view_drivers(user: AnyUser) -> bool:
     """The drivers page (what shapes belief): researchers, team leaders and key persons."""
-    return is_researcher(user) or bool(municipality_codes(user, among=[Role.TEAM_LEADER, Role.KEY_PERSON]))
+    return _researcher_or_leader(user)
 
 
 def sees_driver_breakdown(user: AnyUser) -> bool:
