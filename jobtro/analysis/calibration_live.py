@@ -65,13 +65,13 @@ from typing import Any, Final
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
 from jobtro.analysis.dataset import latest_build
 from jobtro.measurement.models import Answer
 from jobtro.organisation.models import Project
 from jobtro.outcomes.models import SpellBuild
 from jobtro.stats.calibration import brier_score, calibrate, observed_shares
+from jobtro.stats.trends import wilson_interval
 
 DONT_KNOW: Final = 0  # the level code of "Ved ikke" (the scale is 1-5)
 GENERAL_SHARE: Final = "general_share"
@@ -80,7 +80,6 @@ DEFAULT_SEED: Final = 2026
 # The Brier score needs people whose status at the horizon is known; below this share of measurements
 # still followed, the scores are read at an earlier week (see evaluation_week).
 MIN_FOLLOWED_SHARE: Final = 0.10
-_Z: Final = float(stats.norm.ppf(0.975))
 
 Progress = Callable[[str, float], None]
 
@@ -121,13 +120,6 @@ class ObservedShare:
     followed: float  # weeks the share covers: the horizon, or the group's longest follow-up if shorter
 
 
-def _wilson(x: float, n: float) -> tuple[float, float]:
-    p = x / n
-    centre = p + _Z * _Z / (2 * n)
-    half = _Z * math.sqrt(p * (1 - p) / n + _Z * _Z / (4 * n * n))
-    return max(0.0, (centre - half) / (1 + _Z * _Z / n)), min(1.0, (centre + half) / (1 + _Z * _Z / n))
-
-
 def shares_by(frame: pl.DataFrame, column: str, horizon: float) -> dict[int, ObservedShare]:
     """The observed share by the horizon of each value of ``column`` (an integer group code)."""
     if frame.height == 0:
@@ -155,7 +147,7 @@ def shares_by(frame: pl.DataFrame, column: str, horizon: float) -> dict[int, Obs
             times = frame.filter(pl.col(column) == level)["time"].to_numpy()
             worth = float(np.minimum(times, covered).sum() / covered) if covered > 0 else 1.0
             worth = max(1.0, worth)
-            low, high = _wilson(float(s.share) * worth, worth)
+            low, high = wilson_interval(float(s.share) * worth, worth)
             interval = "wilson-followed"
         out[level] = ObservedShare(
             int(s.n),

@@ -14,8 +14,9 @@ from typing import Literal
 Z95 = 1.959963984540054
 
 
-def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """The Wilson score interval of ``successes / n`` (good at small n and near 0 or 1, unlike Wald's)."""
+def wilson_interval(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval of ``successes / n`` (good at small n and near 0 or 1, unlike Wald's);
+    the counts may be fractional (an effective n, e.g. Kaplan-Meier's)."""
     if n <= 0:
         raise ValueError("n must be positive")
     if not 0 <= successes <= n:
