@@ -50,8 +50,9 @@ from django.utils import timezone
 from jobtro.analysis.dataset import EFFECTS, EPOCH, BipDataset, DatasetError, bip_dataset, describe, general_answers
 from jobtro.analysis.runs import AnalysisError
 from jobtro.organisation.models import Project
+from jobtro.stats.bip import LABELS
 from jobtro.stats.cox import CoxResult, fit_cox
-from jobtro.stats.trends import wilson_interval
+from jobtro.stats.trends import Z95, wilson_interval
 
 MIN_EVENTS: Final = 20  # fewer events than this: the fit's numbers would say nothing
 # Fewer caseworkers than this: the cluster-robust standard errors rest on too few clusters and tend to be
@@ -60,16 +61,6 @@ FEW_CLUSTERS: Final = 20
 MAX_CURVE_POINTS: Final = 60
 LEVELS: Final = (1, 2, 3, 4, 5)
 YEAR_WEEKS: Final = 52
-Z95: Final = 1.959963984540054
-
-LABELS: Final = {
-    "belief": "specific belief, one step up (of 5)",
-    "general": "caseworker generally believes",
-    "changed": "after a caseworker change",
-    "age": "age, per year",
-    "female": "female",
-    "log2_prior": "prior time on benefit, doubled",
-}
 
 FloatArray = npt.NDArray[np.float64]
 Progress = Callable[[str, float], None]

@@ -132,13 +132,20 @@ class _Crossed:
 
     def deviance(self, theta: FloatArray, reml: bool) -> float:
         logdet, m = self.solve(np.abs(theta))
-        mxx, mxy, myy = m[: self.p, : self.p], m[: self.p, self.p], m[self.p, self.p]
-        beta = np.linalg.solve(mxx, mxy)
-        prss = float(myy - mxy @ beta)
-        if reml:
-            dof = self.n - self.p
-            return float(logdet + np.linalg.slogdet(mxx)[1] + dof * (1 + np.log(2 * np.pi * prss / dof)))
-        return float(logdet + self.n * (1 + np.log(2 * np.pi * prss / self.n)))
+        return profiled_deviance(logdet, m, p=self.p, n=self.n, reml=reml)
+
+
+def profiled_deviance(logdet: float, m: FloatArray, *, p: int, n: int, reml: bool) -> float:
+    """lme4's profiled deviance (ML or REML) from log|A| and the transformed cross-product matrix ``m`` of
+    ``[X y]`` (the fixed effects' block first, y last): beta and the penalised residual sum of squares
+    follow from ``m``. Shared by every random-intercept model here and in jobtro.stats.drivers."""
+    mxx, mxy, myy = m[:p, :p], m[:p, p], m[p, p]
+    beta = np.linalg.solve(mxx, mxy)
+    prss = float(myy - mxy @ beta)
+    if reml:
+        dof = n - p
+        return float(logdet + np.linalg.slogdet(mxx)[1] + dof * (1 + np.log(2 * np.pi * prss / dof)))
+    return float(logdet + n * (1 + np.log(2 * np.pi * prss / n)))
 
 
 def fit_crossed_lmm(

@@ -53,10 +53,10 @@ import scipy.optimize
 import scipy.stats
 
 from jobtro.stats._frames import as_polars
-from jobtro.stats.belief import fit_crossed_lmm
+from jobtro.stats.belief import fit_crossed_lmm, profiled_deviance
+from jobtro.stats.trends import Z95
 
 FloatArray = npt.NDArray[np.float64]
-Z95 = 1.959963984540054
 
 # Below these the models are not fitted (the estimates would be noise with a confident face).
 MIN_CASEWORKERS = 10
@@ -158,13 +158,7 @@ class _OneFactor:
 
     def deviance(self, theta: float, reml: bool) -> float:
         logdet, m = self.transformed(abs(theta))
-        mxx, mxy, myy = m[: self.p, : self.p], m[: self.p, self.p], m[self.p, self.p]
-        beta = np.linalg.solve(mxx, mxy)
-        prss = float(myy - mxy @ beta)
-        if reml:
-            dof = self.n - self.p
-            return float(logdet + np.linalg.slogdet(mxx)[1] + dof * (1 + np.log(2 * np.pi * prss / dof)))
-        return float(logdet + self.n * (1 + np.log(2 * np.pi * prss / self.n)))
+        return profiled_deviance(logdet, m, p=self.p, n=self.n, reml=reml)
 
 
 def fit_random_intercept(
